@@ -1,0 +1,65 @@
+"""Compare candidate defaults of the autoencoder family on protocol 5.1.
+
+Usage: python benchmarks/defaults_sweep.py OUT.csv [--max-rows 12000] [--seeds 0 1]
+Reads every ../shared/data/adbench set with at most --max-rows rows.
+"""
+
+import argparse
+import csv
+import glob
+import os
+
+import numpy as np
+import torch
+
+from pu_detect import ABC, Autoencoder, PUAutoencoder
+from pu_detect.benchmark import evaluate
+from pu_detect.datasets import load_npz, pu_split
+
+CONFIGS = {
+    "lr1e-4_h64_z8": dict(lr=1e-4, hidden_dims=(64,), latent_dim=8),
+    "lr1e-3_h64_z8": dict(lr=1e-3, hidden_dims=(64,), latent_dim=8),
+    "lr1e-3_h128-64_z16": dict(lr=1e-3, hidden_dims=(128, 64), latent_dim=16),
+}
+CLASSES = {"PUAutoencoder": PUAutoencoder, "ABC": ABC, "Autoencoder": Autoencoder}
+
+
+def main():
+    torch.set_num_threads(1)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "adbench"))
+    parser.add_argument("--max-rows", type=int, default=12000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--models", nargs="+", default=["PUAutoencoder"])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
+    args = parser.parse_args()
+    paths = sorted(glob.glob(os.path.join(args.data, "*.npz")))
+    done = set()
+    if os.path.exists(args.out):
+        with open(args.out) as f:
+            done = {(r["dataset"], r["model"], r["config"], r["seed"]) for r in csv.DictReader(f)}
+    with open(args.out, "a", newline="") as f:
+        writer = csv.writer(f)
+        if not done:
+            writer.writerow(["dataset", "model", "config", "seed", "roc_auc", "average_precision", "fit_seconds"])
+        for path in paths:
+            X, y = load_npz(path)
+            if len(X) > args.max_rows:
+                continue
+            name = os.path.basename(path)[:-4]
+            for seed in args.seeds:
+                split = pu_split(X, y, random_state=seed)
+                for model in args.models:
+                    for config in args.configs:
+                        if (name, model, config, str(seed)) in done:
+                            continue
+                        est = CLASSES[model](random_state=seed, **CONFIGS[config])
+                        result, _ = evaluate(model, split, seed, model=est)
+                        writer.writerow([name, model, config, seed, f"{result['roc_auc']:.4f}", f"{result['average_precision']:.4f}", f"{result['fit_seconds']:.2f}"])
+                        f.flush()
+                        print(name, model, config, seed, f"{result['roc_auc']:.4f}", f"{result['fit_seconds']:.1f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The shared base of every pu_detect detector: PyOD's contract, one fit template."""
+
+import copy
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+from pyod.models.base import BaseDetector
+from sklearn.utils.validation import check_is_fitted
+
+from . import _validation as v
+from ._training import as_tensor, predict_batched, train
+from .nets import build
+
+
+def _check_validation_fraction(value):
+    if value is None:
+        return None
+    return v.check_float(value, "validation_fraction", 0.0, 1.0)
+
+
+class BaseDeepDetector(BaseDetector):
+    """Fit template and scoring shared by all detectors (PyOD's ``BaseDetector``).
+
+    Subclasses declare their ``__init__`` parameters (stored untouched) and
+    implement:
+
+    * ``_make_module(n_features, params)``: the untrained network;
+    * ``_score(module, x)``: per-row anomaly scores, higher = more anomalous,
+      differentiable (the training losses are built from them);
+    * ``_objective(params, n_unlabeled, n_anomalies)``: a callable
+      ``(module, x_unlabeled, x_anomalies) -> scalar`` for the training loop.
+
+    Class attributes: ``_semi_supervised`` (uses labeled anomalies) and
+    ``_parameter_checks`` (name -> validator returning the checked value).
+    """
+
+    _semi_supervised = False
+
+    _parameter_checks = {
+        "hidden_dims": lambda x: v.check_int_tuple(x, "hidden_dims"),
+        "latent_dim": lambda x: v.check_int(x, "latent_dim"),
+        "epochs": lambda x: v.check_int(x, "epochs"),
+        "batch_size": lambda x: v.check_int(x, "batch_size"),
+        "lr": lambda x: v.check_float(x, "lr", 0.0, np.inf),
+        "weight_decay": lambda x: v.check_float(x, "weight_decay", 0.0, np.inf, low_inclusive=True),
+        "validation_fraction": _check_validation_fraction,
+        "n_iter_no_change": lambda x: v.check_int(x, "n_iter_no_change"),
+        "contamination": v.check_contamination,
+        "random_state": v.check_seed,
+        "device": v.check_device,
+        "verbose": lambda x: v.check_bool(x, "verbose"),
+        "input_shape": lambda x: None if x is None else v.check_int_tuple(x, "input_shape", length=3),
+    }
+
+    # --- template -----------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows: with ``y``, all rows; with ``X_anom``, the
+            unlabeled rows.
+        y : None, array-like of shape (n_samples,), or array-like of shape (n_anomalies, n_features)
+            ``None``: every row is unlabeled. 1-D: 1 = labeled anomaly,
+            0 = unlabeled. 2-D: the labeled anomalies themselves
+            (``fit(X_unlabeled, X_anom)``), which gives the same model as
+            ``fit(vstack([X_unlabeled, X_anom]), [0]*n_u + [1]*n_a)``.
+
+        Returns
+        -------
+        self
+        """
+        params = SimpleNamespace(
+            **{name: check(getattr(self, name)) for name, check in self._parameter_checks.items()}
+        )
+        X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
+        n_features = X_all.shape[1]
+        if params.input_shape is not None and int(np.prod(params.input_shape)) != n_features:
+            v._fail(
+                "input_shape",
+                f"a shape whose product is the number of features ({n_features})",
+                self.input_shape,
+            )
+        X_unlabeled, X_anomalies = X_all[~labeled], X_all[labeled]
+        if len(X_unlabeled) == 0:
+            raise ValueError(
+                "X must hold at least one unlabeled row (label 0); got "
+                f"{len(X_all)} sample(s), all labeled anomalies."
+            )
+        if not self._semi_supervised:
+            X_anomalies = X_anomalies[:0]
+        elif len(X_anomalies) == 0:
+            warnings.warn(
+                f"{type(self).__name__} got no labeled anomaly; it trains on the "
+                "unlabeled rows alone. Pass y with 1 for labeled anomalies, or "
+                "fit(X_unlabeled, X_anom).",
+                UserWarning,
+                stacklevel=2,
+            )
+
+        generator = torch.Generator().manual_seed(params.random_state)
+        self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
+        unlabeled = as_tensor(X_unlabeled, params.device)
+        anomalies = as_tensor(X_anomalies, params.device)
+        self._prepare(params, unlabeled, anomalies)
+        self.history_ = train(
+            self.module_,
+            self._objective(params, len(unlabeled), len(anomalies)),
+            unlabeled,
+            anomalies,
+            epochs=params.epochs,
+            batch_size=params.batch_size,
+            lr=params.lr,
+            weight_decay=params.weight_decay,
+            generator=generator,
+            validation_fraction=params.validation_fraction,
+            n_iter_no_change=params.n_iter_no_change,
+            verbose=params.verbose,
+            description=type(self).__name__,
+        )
+        self._classes = 2
+        self.decision_scores_ = self._score_rows(X_all)
+        self._process_decision_scores()
+        return self
+
+    def _prepare(self, params, unlabeled, anomalies):
+        """Hook run after the network is built and before training (no-op here)."""
+
+    def decision_function(self, X):
+        """Anomaly score of each row of ``X``: higher = more anomalous.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "module_")
+        return self._score_rows(v.check_X(self, X, reset=False))
+
+    def _score_rows(self, X):
+        # Score in float64 on a double copy of the network: float32 GEMM kernels
+        # differ with the number of rows, which would make a row's score depend
+        # (at the 1e-6 level) on what else is scored with it.
+        network = copy.deepcopy(self.module_).double().eval()
+        device = next(network.parameters()).device
+        return predict_batched(lambda batch: self._score(network, batch), X, device, torch.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.target_tags.required = False
+        return tags

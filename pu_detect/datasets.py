@@ -1,0 +1,155 @@
+"""Datasets: the sets shipped with the package, file loaders and the PU split.
+
+Nothing here downloads: shipped sets are read from the package, others from
+files the caller names.
+"""
+
+import gzip
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils import Bunch
+
+from . import _validation as v
+
+#: Names accepted by :func:`load_dataset` (provenance in ``pu_detect/data/README.md``).
+SHIPPED_DATASETS = ("thyroid", "cardio")
+
+
+def load_npz(path):
+    """Load an ADBench-style ``.npz`` file holding ``X`` (2-D) and ``y`` (1 = anomaly).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,), int64
+    """
+    with np.load(path, allow_pickle=False) as archive:
+        missing = {"X", "y"} - set(archive.files)
+        if missing:
+            v._fail("path", "an .npz file with arrays 'X' and 'y'", f"{path} without {sorted(missing)}")
+        X, y = archive["X"].astype(np.float64), archive["y"].astype(np.int64).ravel()
+    if X.ndim != 2 or len(X) != len(y):
+        v._fail("path", "an .npz file with 2-D X and one label per row", f"X {X.shape}, y {y.shape}")
+    return X, y
+
+
+def load_dataset(name):
+    """Load a dataset shipped with pu_detect.
+
+    Parameters
+    ----------
+    name : {"thyroid", "cardio"}
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), 1 = anomaly, 0 = normal
+
+    Examples
+    --------
+    >>> from pu_detect.datasets import load_dataset
+    >>> X, y = load_dataset("thyroid")
+    >>> X.shape, int(y.sum())
+    ((3772, 6), 93)
+    """
+    v.check_option(name, "name", SHIPPED_DATASETS)
+    with resources.as_file(resources.files("pu_detect") / "data" / f"{name}.npz") as path:
+        return load_npz(path)
+
+
+def _read_idx(path):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
+        v._fail("path", "an IDX file of unsigned bytes (magic 0x0000080N)", str(path))
+    n_dims = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
+    values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims)
+    if values.size != int(np.prod(shape)):
+        v._fail("path", f"an IDX file with {int(np.prod(shape))} values", f"{values.size} in {path}")
+    return values.reshape(shape)
+
+
+def load_mnist(images_path, labels_path):
+    """Load MNIST images and labels from IDX files (gzip-compressed or not).
+
+    Returns
+    -------
+    X : ndarray of shape (n_images, 784), float32 in [0, 1] (pixels / 255)
+    y : ndarray of shape (n_images,), the digits
+    """
+    images, labels = _read_idx(images_path), _read_idx(labels_path)
+    if len(images) != len(labels):
+        v._fail("labels_path", f"{len(images)} labels, one per image", len(labels))
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0, labels.astype(np.int64)
+
+
+def pu_split(X, y, *, labeled_fraction=0.1, test_size=0.3, scale=True, random_state=0):
+    """Split a labeled anomaly dataset by the tabular PU protocol (DESIGN 5.1).
+
+    A stratified train/test split (``random_state``); MinMax scaling fitted
+    on the training part (``scale``); then ``max(1, round(labeled_fraction *
+    n_train_anomalies))`` training anomalies, drawn with
+    ``numpy.random.default_rng(random_state)``, become labeled. The other
+    training anomalies stay in the unlabeled set as contamination.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        True labels, 1 = anomaly.
+    labeled_fraction : float in (0, 1]
+    test_size : float in (0, 1)
+    scale : bool
+    random_state : int
+
+    Returns
+    -------
+    Bunch
+        ``X_train``, ``y_pu`` (1 = labeled anomaly, 0 = unlabeled),
+        ``y_train`` (true labels), ``X_test``, ``y_test``.
+
+    Examples
+    --------
+    >>> from pu_detect.datasets import load_dataset, pu_split
+    >>> split = pu_split(*load_dataset("thyroid"), random_state=0)
+    >>> int(split.y_pu.sum()), int(split.y_train.sum())
+    (6, 65)
+    """
+    labeled_fraction = v.check_float(labeled_fraction, "labeled_fraction", 0.0, 1.0, high_inclusive=True)
+    test_size = v.check_float(test_size, "test_size", 0.0, 1.0)
+    y = np.asarray(y).astype(np.int64)
+    X_train, X_test, y_train, y_test = train_test_split(
+        np.asarray(X), y, test_size=test_size, stratify=y, random_state=random_state
+    )
+    if scale:
+        scaler = MinMaxScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    anomalies = np.flatnonzero(y_train == 1)
+    if anomalies.size == 0:
+        v._fail("y", "at least one anomaly (label 1) in the training part", "none")
+    # Python's round (half to even), as the protocol is written.
+    n_labeled = max(1, int(round(labeled_fraction * anomalies.size)))
+    labeled = np.random.default_rng(random_state).choice(anomalies, n_labeled, replace=False)
+    y_pu = np.zeros_like(y_train)
+    y_pu[labeled] = 1
+    return Bunch(X_train=X_train, y_pu=y_pu, y_train=y_train, X_test=X_test, y_test=y_test)
+
+
+def resolve_dataset(name_or_path):
+    """Load a shipped dataset by name, or an ``.npz`` file by path."""
+    if name_or_path in SHIPPED_DATASETS:
+        return load_dataset(name_or_path)
+    path = Path(name_or_path)
+    if not path.is_file():
+        v._fail(
+            "dataset",
+            f"one of {', '.join(SHIPPED_DATASETS)} or the path of an .npz file",
+            str(name_or_path),
+        )
+    return load_npz(path)

@@ -1,0 +1,147 @@
+"""Networks: MLP and convolutional autoencoders over flat rows.
+
+Every network takes and returns flat rows of ``n_features`` values, so the
+estimators, the training loop and the losses never care whether a row is a
+table row or an image; a conv network views rows as ``input_shape`` inside
+its ``forward``.
+
+Networks are built with :func:`build` on the ``meta`` device and initialised
+from a local ``torch.Generator``, so that building one never reads or
+advances torch's global random state.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+
+def mlp(dims, *, bias=True, last_activation=False):
+    """Linear layers through ``dims`` with ReLU between them."""
+    layers = []
+    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(nn.Linear(d_in, d_out, bias=bias))
+        if last_activation or i < len(dims) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class MLPAutoencoder(nn.Module):
+    """Fully connected autoencoder ``n_features -> hidden_dims -> latent_dim`` and back.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_dims : tuple of int
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    latent_dim : int
+        Width of the bottleneck.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = MLPAutoencoder(6, (16,), 3)
+    >>> net(torch.zeros(4, 6)).shape
+    torch.Size([4, 6])
+    """
+
+    def __init__(self, n_features, hidden_dims, latent_dim):
+        super().__init__()
+        dims = (n_features, *hidden_dims, latent_dim)
+        self.encoder = mlp(dims)
+        self.decoder = mlp(dims[::-1])
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+class ConvAutoencoder(nn.Module):
+    """Convolutional autoencoder for flat rows that are images of ``input_shape``.
+
+    Each encoder stage is a 3x3 convolution with ``hidden_dims[i]`` channels,
+    ReLU and 2x2 max-pooling; a linear layer maps to ``latent_dim``. The
+    decoder mirrors it with nearest-neighbour upsampling back to each stage's
+    exact size, so any height and width work.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = ConvAutoencoder((1, 28, 28), (8, 16), 10)
+    >>> net(torch.zeros(2, 784)).shape
+    torch.Size([2, 784])
+    """
+
+    def __init__(self, input_shape, hidden_dims, latent_dim):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        channels, height, width = self.input_shape
+        sizes = [(height, width)]
+        encoder = []
+        for c_in, c_out in zip((channels, *hidden_dims[:-1]), hidden_dims):
+            encoder += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+            h, w = sizes[-1]
+            sizes.append((math.ceil(h / 2), math.ceil(w / 2)))
+        h, w = sizes[-1]
+        self._code_shape = (hidden_dims[-1], h, w)
+        encoder += [nn.Flatten(), nn.Linear(hidden_dims[-1] * h * w, latent_dim)]
+        self.encoder = nn.Sequential(*encoder)
+
+        decoder = [nn.Linear(latent_dim, hidden_dims[-1] * h * w), nn.ReLU(), nn.Unflatten(1, self._code_shape)]
+        outs = (*hidden_dims[-2::-1], channels)
+        for i, (c_in, c_out) in enumerate(zip(hidden_dims[::-1], outs)):
+            decoder += [nn.Upsample(size=sizes[-2 - i]), nn.Conv2d(c_in, c_out, 3, padding=1)]
+            if i < len(outs) - 1:
+                decoder.append(nn.ReLU())
+        self.decoder = nn.Sequential(*decoder)
+
+    def forward(self, x):
+        images = x.view(-1, *self.input_shape)
+        return self.decoder(self.encoder(images)).flatten(1)
+
+
+def autoencoder(n_features, hidden_dims, latent_dim, input_shape=None):
+    """The MLP autoencoder, or the conv one when ``input_shape`` is given."""
+    if input_shape is None:
+        return MLPAutoencoder(n_features, hidden_dims, latent_dim)
+    return ConvAutoencoder(input_shape, hidden_dims, latent_dim)
+
+
+def init_parameters(module, generator):
+    """Initialise every parameter and buffer as torch would, from ``generator``.
+
+    Linear and conv layers get torch's default (Kaiming-uniform weights with
+    ``a = sqrt(5)``, uniform biases in ``+-1/sqrt(fan_in)``); normalisation
+    layers their ones and zeros.
+    """
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            if layer.bias is not None:
+                bound = 1.0 / math.sqrt(layer.weight[0].numel())
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.reset_parameters()
+        elif any(True for _ in layer.parameters(recurse=False)):
+            raise TypeError(f"init_parameters does not know how to initialise {type(layer).__name__}")
+    return module
+
+
+def build(factory, generator, device="cpu"):
+    """Build ``factory()`` without touching torch's global RNG, then initialise it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> net = build(lambda: MLPAutoencoder(4, (8,), 2), g)
+    >>> next(net.parameters()).device.type
+    'cpu'
+    """
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device=device)
+    # Initialise on the CPU generator, then move: generators are per device.
+    if torch.device(device).type != "cpu":
+        module = module.to("cpu")
+    init_parameters(module, generator)
+    return module.to(device)

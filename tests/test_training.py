@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+import torch
+
+from pu_detect import Autoencoder
+from pu_detect._training import _CyclicBatches, predict_batched, train
+
+
+def test_epoch_covers_every_row_once_in_slices():
+    data = torch.arange(10.0)
+    batches = list(_CyclicBatches(data, 4, torch.Generator().manual_seed(0)).epoch())
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(torch.cat(batches).tolist()) == list(range(10))
+
+
+def test_anomaly_cycle_sees_every_row_before_repeating():
+    data = torch.arange(5.0)
+    cycle = _CyclicBatches(data, 128, torch.Generator().manual_seed(0))
+    first, second = cycle.next(), cycle.next()
+    assert len(first) == 5 and sorted(first.tolist()) == list(range(5))
+    assert sorted(second.tolist()) == list(range(5))
+    assert len(_CyclicBatches(data[:0], 8, torch.Generator()).next()) == 0
+
+
+def test_every_step_sees_labeled_anomalies():
+    seen = []
+
+    def objective(module, x_unlabeled, x_anomalies):
+        seen.append((len(x_unlabeled), len(x_anomalies)))
+        return module(x_unlabeled).sum() * 0 + module.weight.sum() ** 2
+
+    module = torch.nn.Linear(2, 1)
+    train(module, objective, torch.zeros(100, 2), torch.ones(3, 2), epochs=2, batch_size=32,
+          lr=1e-3, weight_decay=0.0, generator=torch.Generator().manual_seed(0))
+    assert seen == [(32, 3), (32, 3), (32, 3), (4, 3)] * 2
+
+
+def test_non_finite_loss_stops_with_advice():
+    def objective(module, x_unlabeled, x_anomalies):
+        return module(x_unlabeled).sum() * float("nan")
+
+    with pytest.raises(FloatingPointError, match="Scale the features .* lower lr"):
+        train(torch.nn.Linear(2, 1), objective, torch.zeros(8, 2), torch.zeros(0, 2), epochs=1,
+              batch_size=4, lr=1e-3, weight_decay=0.0, generator=torch.Generator())
+
+
+def test_huge_inputs_stop_with_advice_not_nan_scores():
+    X = np.random.default_rng(0).normal(size=(64, 3)) * 1e19
+    with pytest.raises(FloatingPointError, match="Scale the features"):
+        Autoencoder(epochs=2, random_state=0).fit(X)
+
+
+def test_predict_batched_independent_of_batch_size():
+    X = np.random.default_rng(0).normal(size=(1000, 3)).astype(np.float32)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).double()
+    whole = predict_batched(lambda b: net(b)[:, 0], X, dtype=torch.float64)
+    small = predict_batched(lambda b: net(b)[:, 0], X, dtype=torch.float64, batch_size=7)
+    np.testing.assert_allclose(whole, small, rtol=1e-12)
+    assert whole.dtype == np.float64 and whole.shape == (1000,)
