@@ -34,10 +34,19 @@ class _CyclicBatches:
         self._position = 0
 
     def epoch(self):
-        """Yield one pass of batches over a fresh shuffle."""
+        """Yield one pass of batches over a fresh shuffle.
+
+        A trailing batch of a single row joins the batch before it, so that
+        batch normalisation never sees a batch of one.
+        """
         self.shuffle()
-        for start in range(0, len(self.data), self.batch_size):
-            yield self._shuffled[start : start + self.batch_size]
+        n, size = len(self.data), self.batch_size
+        starts = list(range(0, n, size))
+        if len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()
+        for i, start in enumerate(starts):
+            stop = starts[i + 1] if i + 1 < len(starts) else n
+            yield self._shuffled[start:stop]
 
     def next(self):
         """The next batch of a never-ending cycle of shuffles."""

@@ -5,9 +5,8 @@ All three score a row by its unsquared reconstruction error
 objective.
 """
 
-from . import _validation as v
-from .base import BaseDeepDetector
-from .losses import abc_anomaly_loss, pu_risk, reconstruction_error, weighted_risk
+from .base import BaseDeepDetector, PURiskMixin, WeightedRiskMixin
+from .losses import abc_anomaly_loss, reconstruction_error
 from .nets import autoencoder
 
 
@@ -114,11 +113,11 @@ class Autoencoder(BaseDeepDetector):
     def _score(self, module, x):
         return reconstruction_error(x, module(x))
 
-    def _objective(self, params, n_unlabeled, n_anomalies):
-        return lambda module, x_unlabeled, x_anomalies: self._score(module, x_unlabeled).mean()
+    def _anomaly_loss(self, params, scores):
+        return abc_anomaly_loss(scores)
 
 
-class ABC(Autoencoder):
+class ABC(WeightedRiskMixin, Autoencoder):
     """Autoencoding binary classifier (Yamanaka et al., PRICAI 2019).
 
     Reads ``p(normal | x) = exp(-s(x))`` from the reconstruction error
@@ -144,22 +143,7 @@ class ABC(Autoencoder):
     True
     """
 
-    _semi_supervised = True
-
-    def _objective(self, params, n_unlabeled, n_anomalies):
-        anomaly_weight = n_anomalies / (n_unlabeled + n_anomalies)
-
-        def objective(module, x_unlabeled, x_anomalies):
-            return weighted_risk(
-                self._score(module, x_unlabeled),
-                abc_anomaly_loss(self._score(module, x_anomalies)),
-                anomaly_weight,
-            )
-
-        return objective
-
-
-class PUAutoencoder(Autoencoder):
+class PUAutoencoder(PURiskMixin, Autoencoder):
     """Positive-unlabeled autoencoder (Takahashi et al., arXiv:2405.18929).
 
     The unlabeled rows are a mixture: a fraction ``prior`` of anomalies and
@@ -204,13 +188,7 @@ class PUAutoencoder(Autoencoder):
     [1, 1]
     """
 
-    _semi_supervised = True
-
-    _parameter_checks = {
-        **Autoencoder._parameter_checks,
-        "prior": lambda x: v.check_float(x, "prior", 0.0, 1.0),
-        "correction": lambda x: v.check_option(x, "correction", ("abs", "nnpu")),
-    }
+    _parameter_checks = {**Autoencoder._parameter_checks, **PURiskMixin.PARAMETER_CHECKS}
 
     def __init__(
         self,
@@ -247,19 +225,3 @@ class PUAutoencoder(Autoencoder):
         )
         self.prior = prior
         self.correction = correction
-
-    def _prepare(self, params, unlabeled, anomalies):
-        self.prior_ = params.prior
-
-    def _objective(self, params, n_unlabeled, n_anomalies):
-        def objective(module, x_unlabeled, x_anomalies):
-            score_anomalies = self._score(module, x_anomalies)
-            return pu_risk(
-                self._score(module, x_unlabeled),
-                score_anomalies,
-                abc_anomaly_loss(score_anomalies),
-                self.prior_,
-                params.correction,
-            )
-
-        return objective

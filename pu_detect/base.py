@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
 from ._training import as_tensor, predict_batched, train
+from .losses import pu_risk, weighted_risk
 from .nets import build
 
 
@@ -29,8 +30,12 @@ class BaseDeepDetector(BaseDetector):
     * ``_make_module(n_features, params)``: the untrained network;
     * ``_score(module, x)``: per-row anomaly scores, higher = more anomalous,
       differentiable (the training losses are built from them);
-    * ``_objective(params, n_unlabeled, n_anomalies)``: a callable
-      ``(module, x_unlabeled, x_anomalies) -> scalar`` for the training loop.
+    * ``_risk(params, n_unlabeled, n_anomalies)`` (optional): a callable
+      ``(scores_unlabeled, scores_anomalies) -> scalar`` to minimise; the
+      default is the unsupervised mean score of the unlabeled rows.
+
+    Each training step scores the unlabeled batch and the labeled-anomaly
+    batch in one forward pass, so batch normalisation sees one batch.
 
     Class attributes: ``_semi_supervised`` (uses labeled anomalies) and
     ``_parameter_checks`` (name -> validator returning the checked value).
@@ -106,7 +111,7 @@ class BaseDeepDetector(BaseDetector):
         self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
         unlabeled = as_tensor(X_unlabeled, params.device)
         anomalies = as_tensor(X_anomalies, params.device)
-        self._prepare(params, unlabeled, anomalies)
+        self._prepare(params, unlabeled, anomalies, generator)
         self.history_ = train(
             self.module_,
             self._objective(params, len(unlabeled), len(anomalies)),
@@ -127,8 +132,21 @@ class BaseDeepDetector(BaseDetector):
         self._process_decision_scores()
         return self
 
-    def _prepare(self, params, unlabeled, anomalies):
+    def _prepare(self, params, unlabeled, anomalies, generator):
         """Hook run after the network is built and before training (no-op here)."""
+
+    def _risk(self, params, n_unlabeled, n_anomalies):
+        return lambda scores_unlabeled, scores_anomalies: scores_unlabeled.mean()
+
+    def _objective(self, params, n_unlabeled, n_anomalies):
+        """The training loop's objective: one forward pass over U and A, then the risk."""
+        risk = self._risk(params, n_unlabeled, n_anomalies)
+
+        def objective(module, x_unlabeled, x_anomalies):
+            scores = self._score(module, torch.cat([x_unlabeled, x_anomalies]))
+            return risk(scores[: len(x_unlabeled)], scores[len(x_unlabeled) :])
+
+        return objective
 
     def decision_function(self, X):
         """Anomaly score of each row of ``X``: higher = more anomalous.
@@ -157,3 +175,55 @@ class BaseDeepDetector(BaseDetector):
         tags.non_deterministic = self.random_state is None
         tags.target_tags.required = False
         return tags
+
+
+class WeightedRiskMixin:
+    """Semi-supervised risk of ABC and Deep SAD: the mean per-row loss over all rows.
+
+    Unlabeled rows contribute their score, labeled anomalies
+    ``self._anomaly_loss(score)`` (:func:`pu_detect.losses.weighted_risk`).
+    """
+
+    _semi_supervised = True
+
+    def _risk(self, params, n_unlabeled, n_anomalies):
+        anomaly_weight = n_anomalies / (n_unlabeled + n_anomalies)
+
+        def risk(scores_unlabeled, scores_anomalies):
+            return weighted_risk(
+                scores_unlabeled, self._anomaly_loss(params, scores_anomalies), anomaly_weight
+            )
+
+        return risk
+
+
+def _check_prior(value):
+    return v.check_float(value, "prior", 0.0, 1.0)
+
+
+class PURiskMixin:
+    """Positive-unlabeled risk (:func:`pu_detect.losses.pu_risk`) with ``l-`` = the
+    score and ``l+ = self._anomaly_loss(score)``; adds ``prior`` and ``correction``."""
+
+    _semi_supervised = True
+
+    PARAMETER_CHECKS = {
+        "prior": _check_prior,
+        "correction": lambda x: v.check_option(x, "correction", ("abs", "nnpu")),
+    }
+
+    def _prepare(self, params, unlabeled, anomalies, generator):
+        self.prior_ = params.prior
+        super()._prepare(params, unlabeled, anomalies, generator)
+
+    def _risk(self, params, n_unlabeled, n_anomalies):
+        def risk(scores_unlabeled, scores_anomalies):
+            return pu_risk(
+                scores_unlabeled,
+                scores_anomalies,
+                self._anomaly_loss(params, scores_anomalies),
+                self.prior_,
+                params.correction,
+            )
+
+        return risk

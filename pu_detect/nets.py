@@ -16,14 +16,32 @@ import torch
 from torch import nn
 
 
-def mlp(dims, *, bias=True, last_activation=False):
-    """Linear layers through ``dims`` with ReLU between them."""
+def _activation(bias_free):
+    # The bias-free (SVDD) networks follow Ruff et al.: LeakyReLU after BatchNorm without affine terms.
+    return nn.LeakyReLU() if bias_free else nn.ReLU()
+
+
+def mlp(dims, *, bias_free=False):
+    """Linear layers through ``dims`` with an activation between them.
+
+    ``bias_free=True`` gives the hypersphere networks of Deep SVDD: no biases,
+    BatchNorm without affine parameters, no bounded activation.
+    """
     layers = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
-        layers.append(nn.Linear(d_in, d_out, bias=bias))
-        if last_activation or i < len(dims) - 2:
-            layers.append(nn.ReLU())
+        layers.append(nn.Linear(d_in, d_out, bias=not bias_free))
+        if i < len(dims) - 2:
+            if bias_free:
+                layers.append(nn.BatchNorm1d(d_out, affine=False))
+            layers.append(_activation(bias_free))
     return nn.Sequential(*layers)
+
+
+def _conv(c_in, c_out, bias_free):
+    layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not bias_free)]
+    if bias_free:
+        layers.append(nn.BatchNorm2d(c_out, affine=False))
+    return layers
 
 
 class MLPAutoencoder(nn.Module):
@@ -36,6 +54,9 @@ class MLPAutoencoder(nn.Module):
         Widths of the encoder's hidden layers; the decoder mirrors them.
     latent_dim : int
         Width of the bottleneck.
+    bias_free : bool
+        No biases, BatchNorm without affine terms, LeakyReLU (for Deep SVDD,
+        whose encoder must not be able to map everything to a constant).
 
     Examples
     --------
@@ -45,11 +66,11 @@ class MLPAutoencoder(nn.Module):
     torch.Size([4, 6])
     """
 
-    def __init__(self, n_features, hidden_dims, latent_dim):
+    def __init__(self, n_features, hidden_dims, latent_dim, bias_free=False):
         super().__init__()
         dims = (n_features, *hidden_dims, latent_dim)
-        self.encoder = mlp(dims)
-        self.decoder = mlp(dims[::-1])
+        self.encoder = mlp(dims, bias_free=bias_free)
+        self.decoder = mlp(dims[::-1], bias_free=bias_free)
 
     def forward(self, x):
         return self.decoder(self.encoder(x))
@@ -61,7 +82,8 @@ class ConvAutoencoder(nn.Module):
     Each encoder stage is a 3x3 convolution with ``hidden_dims[i]`` channels,
     ReLU and 2x2 max-pooling; a linear layer maps to ``latent_dim``. The
     decoder mirrors it with nearest-neighbour upsampling back to each stage's
-    exact size, so any height and width work.
+    exact size, so any height and width work. ``bias_free`` as in
+    :class:`MLPAutoencoder`.
 
     Examples
     --------
@@ -71,27 +93,33 @@ class ConvAutoencoder(nn.Module):
     torch.Size([2, 784])
     """
 
-    def __init__(self, input_shape, hidden_dims, latent_dim):
+    def __init__(self, input_shape, hidden_dims, latent_dim, bias_free=False):
         super().__init__()
         self.input_shape = tuple(input_shape)
         channels, height, width = self.input_shape
         sizes = [(height, width)]
         encoder = []
         for c_in, c_out in zip((channels, *hidden_dims[:-1]), hidden_dims):
-            encoder += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+            encoder += [*_conv(c_in, c_out, bias_free), _activation(bias_free), nn.MaxPool2d(2, ceil_mode=True)]
             h, w = sizes[-1]
             sizes.append((math.ceil(h / 2), math.ceil(w / 2)))
         h, w = sizes[-1]
         self._code_shape = (hidden_dims[-1], h, w)
-        encoder += [nn.Flatten(), nn.Linear(hidden_dims[-1] * h * w, latent_dim)]
+        encoder += [nn.Flatten(), nn.Linear(hidden_dims[-1] * h * w, latent_dim, bias=not bias_free)]
         self.encoder = nn.Sequential(*encoder)
 
-        decoder = [nn.Linear(latent_dim, hidden_dims[-1] * h * w), nn.ReLU(), nn.Unflatten(1, self._code_shape)]
+        decoder = [
+            nn.Linear(latent_dim, hidden_dims[-1] * h * w, bias=not bias_free),
+            _activation(bias_free),
+            nn.Unflatten(1, self._code_shape),
+        ]
         outs = (*hidden_dims[-2::-1], channels)
         for i, (c_in, c_out) in enumerate(zip(hidden_dims[::-1], outs)):
-            decoder += [nn.Upsample(size=sizes[-2 - i]), nn.Conv2d(c_in, c_out, 3, padding=1)]
+            decoder.append(nn.Upsample(size=sizes[-2 - i]))
             if i < len(outs) - 1:
-                decoder.append(nn.ReLU())
+                decoder += [*_conv(c_in, c_out, bias_free), _activation(bias_free)]
+            else:  # the reconstruction: a plain convolution
+                decoder.append(nn.Conv2d(c_in, c_out, 3, padding=1, bias=not bias_free))
         self.decoder = nn.Sequential(*decoder)
 
     def forward(self, x):
@@ -99,11 +127,11 @@ class ConvAutoencoder(nn.Module):
         return self.decoder(self.encoder(images)).flatten(1)
 
 
-def autoencoder(n_features, hidden_dims, latent_dim, input_shape=None):
+def autoencoder(n_features, hidden_dims, latent_dim, input_shape=None, bias_free=False):
     """The MLP autoencoder, or the conv one when ``input_shape`` is given."""
     if input_shape is None:
-        return MLPAutoencoder(n_features, hidden_dims, latent_dim)
-    return ConvAutoencoder(input_shape, hidden_dims, latent_dim)
+        return MLPAutoencoder(n_features, hidden_dims, latent_dim, bias_free)
+    return ConvAutoencoder(input_shape, hidden_dims, latent_dim, bias_free)
 
 
 def init_parameters(module, generator):

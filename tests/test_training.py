@@ -57,3 +57,9 @@ def test_predict_batched_independent_of_batch_size():
     small = predict_batched(lambda b: net(b)[:, 0], X, dtype=torch.float64, batch_size=7)
     np.testing.assert_allclose(whole, small, rtol=1e-12)
     assert whole.dtype == np.float64 and whole.shape == (1000,)
+
+
+def test_trailing_single_row_joins_previous_batch():
+    batches = list(_CyclicBatches(torch.arange(9.0), 4, torch.Generator()).epoch())
+    assert [len(b) for b in batches] == [4, 5]
+    assert [len(b) for b in _CyclicBatches(torch.arange(1.0), 4, torch.Generator()).epoch()] == [1]
