@@ -6,6 +6,7 @@ labeled anomalies (positive-unlabeled learning); every estimator has ``fit``,
 """
 
 from .autoencoders import ABC, Autoencoder, PUAutoencoder
+from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
 
-__all__ = ["ABC", "Autoencoder", "PUAutoencoder"]
+__all__ = ["ABC", "Autoencoder", "DeepSAD", "DeepSVDD", "PUAutoencoder", "PUDeepSVDD"]
 __version__ = "0.1.0"

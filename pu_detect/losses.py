@@ -13,12 +13,16 @@ Takahashi et al., "Deep Positive-Unlabeled Anomaly Detection for Contaminated
 Unlabeled Data", arXiv:2405.18929 (PU risk).
 Kiryo et al., "Positive-Unlabeled Learning with Non-Negative Risk Estimator",
 NeurIPS 2017 (nnPU correction).
+Ruff et al., "Deep One-Class Classification", ICML 2018 (Deep SVDD), and
+"Deep Semi-Supervised Anomaly Detection", ICLR 2020 (Deep SAD).
 """
 
 import torch
 
 #: Added inside the logarithm of the anomaly loss, as in the ABC and PU papers.
 LOG_EPS = 1e-6
+#: Added to the squared distance in the inverse-distance loss, as in Deep SAD.
+INVERSE_EPS = 1e-6
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -63,6 +67,32 @@ def abc_anomaly_loss(score, reduction="none"):
     """
     # -expm1(-s) = 1 - exp(-s), accurate for small s.
     return _reduce(-torch.log(-torch.expm1(-score) + LOG_EPS), reduction)
+
+
+def squared_distance(z, center, reduction="none"):
+    """Squared distance to the hypersphere centre, per row: ``||z - c||^2``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> squared_distance(torch.tensor([[1.0, 2.0]]), torch.tensor([1.0, 0.0]))
+    tensor([4.])
+    """
+    return _reduce(((z - center) ** 2).sum(dim=1), reduction)
+
+
+def inverse_distance_loss(squared_dist, eta=1.0, reduction="none"):
+    """Loss of a labeled anomaly in Deep SAD and PU Deep SVDD: ``eta / (d^2 + 1e-6)``.
+
+    It is large near the centre and pushes labeled anomalies away from it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> inverse_distance_loss(torch.tensor([1.0, 0.0]), eta=2.0)
+    tensor([2.0000e+00, 2.0000e+06])
+    """
+    return _reduce(eta / (squared_dist + INVERSE_EPS), reduction)
 
 
 def weighted_risk(normal_loss_unlabeled, anomaly_loss_labeled, anomaly_weight):

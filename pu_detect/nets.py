@@ -2,8 +2,8 @@
 
 Every network takes and returns flat rows of ``n_features`` values, so the
 estimators, the training loop and the losses never care whether a row is a
-table row or an image; a conv network views rows as ``input_shape`` inside
-its ``forward``.
+table row or an image; a conv encoder views rows as ``input_shape`` in its
+first layer and a conv decoder flattens its output.
 
 Networks are built with :func:`build` on the ``meta`` device and initialised
 from a local ``torch.Generator``, so that building one never reads or
@@ -98,7 +98,7 @@ class ConvAutoencoder(nn.Module):
         self.input_shape = tuple(input_shape)
         channels, height, width = self.input_shape
         sizes = [(height, width)]
-        encoder = []
+        encoder = [nn.Unflatten(1, self.input_shape)]  # encoder and decoder speak flat rows
         for c_in, c_out in zip((channels, *hidden_dims[:-1]), hidden_dims):
             encoder += [*_conv(c_in, c_out, bias_free), _activation(bias_free), nn.MaxPool2d(2, ceil_mode=True)]
             h, w = sizes[-1]
@@ -120,11 +120,10 @@ class ConvAutoencoder(nn.Module):
                 decoder += [*_conv(c_in, c_out, bias_free), _activation(bias_free)]
             else:  # the reconstruction: a plain convolution
                 decoder.append(nn.Conv2d(c_in, c_out, 3, padding=1, bias=not bias_free))
-        self.decoder = nn.Sequential(*decoder)
+        self.decoder = nn.Sequential(*decoder, nn.Flatten())
 
     def forward(self, x):
-        images = x.view(-1, *self.input_shape)
-        return self.decoder(self.encoder(images)).flatten(1)
+        return self.decoder(self.encoder(x))
 
 
 def autoencoder(n_features, hidden_dims, latent_dim, input_shape=None, bias_free=False):

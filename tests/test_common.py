@@ -12,11 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from pu_detect import ABC, Autoencoder, PUAutoencoder
-
-SMALL = dict(hidden_dims=(8,), latent_dim=2, epochs=3, batch_size=16, random_state=0)
-ESTIMATORS = [Autoencoder(**SMALL), ABC(**SMALL), PUAutoencoder(**SMALL)]
-SEMI_SUPERVISED = [e for e in ESTIMATORS if e._semi_supervised]
+from helpers import ESTIMATORS, SEMI_SUPERVISED, ids
 
 PYOD_LABELS = (
     "PyOD's convention: predict and fit_predict return 0 (inlier) / 1 (outlier), "
@@ -36,10 +32,6 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # y in {0, 1, 2}, no labeled anomaly
         check(estimator)
-
-
-def ids(estimators):
-    return [type(e).__name__ for e in estimators]
 
 
 @pytest.fixture(params=ESTIMATORS, ids=ids(ESTIMATORS))

@@ -3,7 +3,14 @@ import math
 import pytest
 import torch
 
-from pu_detect.losses import abc_anomaly_loss, pu_risk, reconstruction_error, weighted_risk
+from pu_detect.losses import (
+    abc_anomaly_loss,
+    inverse_distance_loss,
+    pu_risk,
+    reconstruction_error,
+    squared_distance,
+    weighted_risk,
+)
 
 
 def test_reconstruction_error_is_unsquared_row_norm():
@@ -95,3 +102,18 @@ def test_pu_risk_without_anomalies_is_unlabeled_mean():
 def test_pu_risk_bad_correction():
     with pytest.raises(ValueError, match="correction"):
         pu_risk(U, A_NEG, A_POS, 0.1, "relu")
+
+
+def test_squared_distance_by_hand():
+    z = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    c = torch.tensor([1.0, 0.0])
+    assert torch.equal(squared_distance(z, c), torch.tensor([4.0, 1.0]))
+    assert squared_distance(z, c, "mean").item() == 2.5
+
+
+def test_inverse_distance_loss_by_hand():
+    d2 = torch.tensor([1.0, 3.0, 0.0])
+    got = inverse_distance_loss(d2, eta=2.0)
+    for g, e in zip(got.tolist(), [2 / (1 + 1e-6), 2 / (3 + 1e-6), 2 / 1e-6]):
+        assert g == pytest.approx(e, rel=1e-6)
+    assert inverse_distance_loss(d2[:2], reduction="sum").item() == pytest.approx(1 / (1 + 1e-6) + 1 / (3 + 1e-6), rel=1e-6)

@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from pu_detect import ABC, Autoencoder, PUAutoencoder
+from helpers import ESTIMATORS, PU_ESTIMATORS, ids
 from pu_detect._validation import check_pu_labels
 
-SMALL = dict(hidden_dims=(8,), latent_dim=2, epochs=2, random_state=0)
-ESTIMATORS = [Autoencoder(**SMALL), ABC(**SMALL), PUAutoencoder(**SMALL)]
 
-
-@pytest.fixture(params=ESTIMATORS, ids=[type(e).__name__ for e in ESTIMATORS])
+@pytest.fixture(params=ESTIMATORS, ids=ids(ESTIMATORS))
 def estimator(request):
+    return clone(request.param)
+
+
+@pytest.fixture(params=PU_ESTIMATORS, ids=ids(PU_ESTIMATORS))
+def pu_estimator(request):
     return clone(request.param)
 
 
@@ -136,20 +138,33 @@ def test_bad_parameters(estimator, data, param, value, match):
 
 
 @pytest.mark.parametrize("prior", [0.0, 1.0, -0.1, 1.5, "auto?"])
-def test_prior_outside_unit_interval(data, prior):
+def test_prior_outside_unit_interval(pu_estimator, data, prior):
     expected = re.escape(f"prior must be a real number in (0.0, 1.0); got {prior!r}.")
     with pytest.raises(ValueError, match=expected):
-        PUAutoencoder(prior=prior, **SMALL).fit(*data)
+        pu_estimator.set_params(prior=prior).fit(*data)
 
 
-def test_bad_correction(data):
+def test_bad_correction(pu_estimator, data):
     with pytest.raises(ValueError, match=r"correction must be one of 'abs', 'nnpu'; got 'relu'"):
-        PUAutoencoder(correction="relu", **SMALL).fit(*data)
+        pu_estimator.set_params(correction="relu").fit(*data)
 
 
-def test_parameters_are_stored_untouched_and_checked_in_fit():
-    model = PUAutoencoder(epochs=-1, prior=3.0, hidden_dims=[4, 2])
+def test_parameters_are_stored_untouched_and_checked_in_fit(pu_estimator):
+    model = pu_estimator.set_params(epochs=-1, prior=3.0, hidden_dims=[4, 2])
     assert model.epochs == -1 and model.prior == 3.0 and model.hidden_dims == [4, 2]
+
+
+@pytest.mark.parametrize(
+    "name, param, value, match",
+    [
+        ("DeepSVDD", "pretrain_epochs", -1, r"pretrain_epochs must be an integer >= 0; got -1"),
+        ("DeepSAD", "eta", 0.0, r"eta must be a real number in \(0.0, inf\); got 0.0"),
+    ],
+)
+def test_hypersphere_parameters(data, name, param, value, match):
+    model = clone(next(e for e in ESTIMATORS if type(e).__name__ == name))
+    with pytest.raises(ValueError, match=match):
+        model.set_params(**{param: value}).fit(*data)
 
 
 def test_unfitted_estimator_raises_not_fitted(estimator, data):

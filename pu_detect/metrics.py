@@ -1,0 +1,69 @@
+"""Model selection on PU data: the ROC AUC of labeled anomalies vs unlabeled rows.
+
+On a validation fold with PU labels (1 = labeled anomaly, 0 = unlabeled), let
+``a`` be the anomaly fraction of the unlabeled rows. If labeled anomalies are
+drawn like the other anomalies, the AUC of labeled-vs-unlabeled is
+
+    AUC_PU = (1 - a) * AUC + a / 2,
+
+an increasing affine function of the true normal-vs-anomaly AUC (Menon et al.,
+ICML 2015; Jain et al., 2017). It therefore ranks models as the true AUC would,
+and :func:`true_roc_auc` undoes the map when ``a`` is known. With
+``GridSearchCV``, use a stratified splitter so that every fold holds labeled
+anomalies.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.metrics import make_scorer, roc_auc_score
+
+from . import _validation as v
+
+
+def pu_roc_auc(y_pu, scores):
+    """ROC AUC of labeled anomalies (``y_pu == 1``) against unlabeled rows.
+
+    Returns NaN, with a warning, when ``y_pu`` holds only one class (a fold
+    without labeled anomalies).
+
+    Parameters
+    ----------
+    y_pu : array-like of shape (n_samples,)
+        1 = labeled anomaly, 0 = unlabeled.
+    scores : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous.
+
+    Examples
+    --------
+    >>> pu_roc_auc([0, 0, 1, 0], [0.1, 0.4, 0.9, 0.3])
+    1.0
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labeled = v.check_pu_labels(y_pu, len(scores))
+    if labeled.all() or not labeled.any():
+        warnings.warn(
+            "pu_roc_auc needs labeled anomalies and unlabeled rows; this fold has only "
+            f"{'labeled anomalies' if labeled.all() else 'unlabeled rows'}. Returning NaN: "
+            "use a stratified splitter.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return float("nan")
+    return float(roc_auc_score(labeled, scores))
+
+
+def true_roc_auc(pu_auc, prior):
+    """Invert ``AUC_PU = (1 - a) AUC + a / 2`` for a known anomaly fraction ``a``.
+
+    Examples
+    --------
+    >>> round(true_roc_auc(0.85, 0.1), 6)
+    0.888889
+    """
+    prior = v.check_float(prior, "prior", 0.0, 1.0, low_inclusive=True)
+    return (pu_auc - prior / 2) / (1 - prior)
+
+
+#: Scorer for ``GridSearchCV`` / ``cross_val_score`` on PU labels, from ``decision_function``.
+pu_roc_auc_scorer = make_scorer(pu_roc_auc, response_method="decision_function")
