@@ -1,7 +1,9 @@
-"""Compare candidate defaults of the autoencoder family on protocol 5.1.
+"""Compare candidate defaults of our estimators on protocol 5.1.
 
 Usage: python benchmarks/defaults_sweep.py OUT.csv [--max-rows 12000] [--seeds 0 1]
-Reads every ../shared/data/adbench set with at most --max-rows rows.
+       [--models PUAutoencoder PUDeepSVDD] [--configs prior_auto prior_true prior_0.1]
+Reads every ../shared/data/adbench set with at most --max-rows rows; resumable.
+The config "prior_true" sets prior to the split's true anomaly fraction of the unlabeled rows.
 """
 
 import argparse
@@ -12,7 +14,7 @@ import os
 import numpy as np
 import torch
 
-from pu_detect import ABC, Autoencoder, PUAutoencoder
+from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
 from pu_detect.benchmark import evaluate
 from pu_detect.datasets import load_npz, pu_split
 
@@ -20,8 +22,23 @@ CONFIGS = {
     "lr1e-4_h64_z8": dict(lr=1e-4, hidden_dims=(64,), latent_dim=8),
     "lr1e-3_h64_z8": dict(lr=1e-3, hidden_dims=(64,), latent_dim=8),
     "lr1e-3_h128-64_z16": dict(lr=1e-3, hidden_dims=(128, 64), latent_dim=16),
+    "prior_auto": dict(prior="auto"),
+    "prior_0.1": dict(prior=0.1),
+    "prior_true": dict(prior="true"),
 }
-CLASSES = {"PUAutoencoder": PUAutoencoder, "ABC": ABC, "Autoencoder": Autoencoder}
+CLASSES = {
+    "PUAutoencoder": PUAutoencoder,
+    "ABC": ABC,
+    "Autoencoder": Autoencoder,
+    "PUDeepSVDD": PUDeepSVDD,
+    "DeepSAD": DeepSAD,
+    "DeepSVDD": DeepSVDD,
+}
+
+
+def true_prior(split):
+    unlabeled = split.y_pu == 0
+    return float(split.y_train[unlabeled].mean())
 
 
 def main():
@@ -42,7 +59,7 @@ def main():
     with open(args.out, "a", newline="") as f:
         writer = csv.writer(f)
         if not done:
-            writer.writerow(["dataset", "model", "config", "seed", "roc_auc", "average_precision", "fit_seconds"])
+            writer.writerow(["dataset", "model", "config", "seed", "roc_auc", "average_precision", "fit_seconds", "prior_used", "true_prior"])
         for path in paths:
             X, y = load_npz(path)
             if len(X) > args.max_rows:
@@ -54,9 +71,13 @@ def main():
                     for config in args.configs:
                         if (name, model, config, str(seed)) in done:
                             continue
-                        est = CLASSES[model](random_state=seed, **CONFIGS[config])
-                        result, _ = evaluate(model, split, seed, model=est)
-                        writer.writerow([name, model, config, seed, f"{result['roc_auc']:.4f}", f"{result['average_precision']:.4f}", f"{result['fit_seconds']:.2f}"])
+                        params = dict(CONFIGS[config])
+                        if params.get("prior") == "true":
+                            params["prior"] = true_prior(split)
+                        est = CLASSES[model](random_state=seed, **params)
+                        result, fitted = evaluate(model, split, seed, model=est)
+                        prior_used = getattr(fitted, "prior_", float("nan"))
+                        writer.writerow([name, model, config, seed, f"{result['roc_auc']:.4f}", f"{result['average_precision']:.4f}", f"{result['fit_seconds']:.2f}", f"{prior_used:.4f}", f"{true_prior(split):.4f}"])
                         f.flush()
                         print(name, model, config, seed, f"{result['roc_auc']:.4f}", f"{result['fit_seconds']:.1f}s", flush=True)
 

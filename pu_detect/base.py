@@ -13,6 +13,7 @@ from . import _validation as v
 from ._training import as_tensor, predict_batched, train
 from .losses import pu_risk, weighted_risk
 from .nets import build
+from .prior import estimate_prior
 
 
 def _check_validation_fraction(value):
@@ -198,7 +199,12 @@ class WeightedRiskMixin:
 
 
 def _check_prior(value):
-    return v.check_float(value, "prior", 0.0, 1.0)
+    if isinstance(value, str) and value == "auto":
+        return value
+    try:
+        return v.check_float(value, "prior", 0.0, 1.0)
+    except ValueError:
+        v._fail("prior", "'auto' or a real number in (0.0, 1.0)", value)
 
 
 class PURiskMixin:
@@ -213,7 +219,12 @@ class PURiskMixin:
     }
 
     def _prepare(self, params, unlabeled, anomalies, generator):
-        self.prior_ = params.prior
+        if params.prior == "auto":
+            self.prior_ = estimate_prior(
+                unlabeled.cpu().numpy(), anomalies.cpu().numpy(), params.random_state % 2**32
+            )
+        else:
+            self.prior_ = params.prior
         super()._prepare(params, unlabeled, anomalies, generator)
 
     def _risk(self, params, n_unlabeled, n_anomalies):

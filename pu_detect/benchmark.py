@@ -14,6 +14,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from . import _validation as v
 from .autoencoders import ABC, Autoencoder, PUAutoencoder
+from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
 from .datasets import pu_split, resolve_dataset
 
 
@@ -35,6 +36,9 @@ MODELS = {
     "PUAutoencoder": ModelSpec(lambda seed: PUAutoencoder(random_state=seed), True),
     "ABC": ModelSpec(lambda seed: ABC(random_state=seed), True),
     "Autoencoder": ModelSpec(lambda seed: Autoencoder(random_state=seed), False),
+    "PUDeepSVDD": ModelSpec(lambda seed: PUDeepSVDD(random_state=seed), True),
+    "DeepSAD": ModelSpec(lambda seed: DeepSAD(random_state=seed), True),
+    "DeepSVDD": ModelSpec(lambda seed: DeepSVDD(random_state=seed), False),
     "IForest": ModelSpec(_iforest, False),
 }
 

@@ -141,6 +141,50 @@ def pu_split(X, y, *, labeled_fraction=0.1, test_size=0.3, scale=True, random_st
     return Bunch(X_train=X_train, y_pu=y_pu, y_train=y_train, X_test=X_test, y_test=y_test)
 
 
+def mnist_pu_split(X, y, normal_digit, *, random_state=0, contamination=0.05, labeled=0.05,
+                   n_test_anomalies=150, test_size=0.3):
+    """Split MNIST by the image PU protocol with seen and unseen anomalies (DESIGN 5.2).
+
+    Digit ``k = normal_digit`` is normal, ``(k + 1) % 10`` is the unseen
+    anomaly type and the other eight digits are the seen anomaly types. After
+    a stratified train/test split (``random_state``), the unlabeled pool holds
+    every training image of ``k`` plus seen anomalies making up
+    ``contamination`` of the pool; seen anomalies numbering ``labeled`` times
+    the pool are labeled. The test set holds the test images of ``k`` and
+    ``n_test_anomalies`` seen and as many unseen anomalies. All draws use
+    ``numpy.random.default_rng(random_state)``.
+
+    Returns
+    -------
+    Bunch
+        ``X_train``, ``y_pu`` (1 = labeled anomaly), ``X_test`` and
+        ``test_kind`` (0 normal, 1 seen anomaly, 2 unseen anomaly).
+    """
+    normal_digit = v.check_int(normal_digit, "normal_digit", min_value=0)
+    if normal_digit > 9:
+        v._fail("normal_digit", "a digit from 0 to 9", normal_digit)
+    unseen = (normal_digit + 1) % 10
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, stratify=y, random_state=random_state
+    )
+    rng = np.random.default_rng(random_state)
+    seen_train = np.flatnonzero((y_train != normal_digit) & (y_train != unseen))
+    normal_train = np.flatnonzero(y_train == normal_digit)
+    n_hidden = int(round(contamination / (1 - contamination) * len(normal_train)))
+    n_labeled = int(round(labeled * (len(normal_train) + n_hidden)))
+    drawn = rng.choice(seen_train, n_hidden + n_labeled, replace=False)
+    hidden, labeled_rows = drawn[:n_hidden], drawn[n_hidden:]
+    train_rows = np.r_[normal_train, hidden, labeled_rows]
+    y_pu = np.r_[np.zeros(len(normal_train) + n_hidden, int), np.ones(n_labeled, int)]
+
+    normal_test = np.flatnonzero(y_test == normal_digit)
+    seen_test = rng.choice(np.flatnonzero((y_test != normal_digit) & (y_test != unseen)), n_test_anomalies, replace=False)
+    unseen_test = rng.choice(np.flatnonzero(y_test == unseen), n_test_anomalies, replace=False)
+    test_rows = np.r_[normal_test, seen_test, unseen_test]
+    test_kind = np.r_[np.zeros(len(normal_test), int), np.ones(n_test_anomalies, int), np.full(n_test_anomalies, 2)]
+    return Bunch(X_train=X_train[train_rows], y_pu=y_pu, X_test=X_test[test_rows], test_kind=test_kind)
+
+
 def resolve_dataset(name_or_path):
     """Load a shipped dataset by name, or an ``.npz`` file by path."""
     if name_or_path in SHIPPED_DATASETS:

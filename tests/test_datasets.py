@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pu_detect.datasets import load_dataset, load_mnist, load_npz, pu_split, resolve_dataset
+from pu_detect.datasets import load_dataset, load_mnist, load_npz, mnist_pu_split, pu_split, resolve_dataset
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -84,3 +84,23 @@ def test_real_mnist_test_set():
     X, y = load_mnist(SHARED / "mnist" / "t10k-images-idx3-ubyte.gz", SHARED / "mnist" / "t10k-labels-idx1-ubyte.gz")
     assert X.shape == (10000, 784) and 0 <= X.min() and X.max() == 1
     assert np.bincount(y).tolist()[:2] == [980, 1135]
+
+
+def test_mnist_pu_split_follows_protocol():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(10), 600)
+    X = rng.uniform(size=(len(y), 4)).astype(np.float32)
+    X[:, 0] = y  # lets the test read each row's digit back
+    split = mnist_pu_split(X, y, normal_digit=9, random_state=0)
+    digits_train, digits_test = split.X_train[:, 0].astype(int), split.X_test[:, 0].astype(int)
+    unlabeled = split.y_pu == 0
+    n_normal = int((digits_train == 9).sum())
+    assert n_normal == 420  # every training image of the normal digit (70% of 600)
+    hidden = unlabeled & (digits_train != 9)
+    assert hidden.sum() == round(0.05 / 0.95 * n_normal)  # 5% of the unlabeled pool
+    assert split.y_pu.sum() == round(0.05 * unlabeled.sum())  # labeled: 5% of the pool
+    assert not np.isin(digits_train, [0]).any()  # the unseen digit (9 + 1) % 10 never in training
+    assert set(digits_train[split.y_pu == 1]) <= set(range(1, 9))
+    assert (split.test_kind == 1).sum() == (split.test_kind == 2).sum() == 150
+    assert set(digits_test[split.test_kind == 2]) == {0}
+    assert set(digits_test[split.test_kind == 0]) == {9}

@@ -139,7 +139,7 @@ def test_bad_parameters(estimator, data, param, value, match):
 
 @pytest.mark.parametrize("prior", [0.0, 1.0, -0.1, 1.5, "auto?"])
 def test_prior_outside_unit_interval(pu_estimator, data, prior):
-    expected = re.escape(f"prior must be a real number in (0.0, 1.0); got {prior!r}.")
+    expected = re.escape(f"prior must be 'auto' or a real number in (0.0, 1.0); got {prior!r}.")
     with pytest.raises(ValueError, match=expected):
         pu_estimator.set_params(prior=prior).fit(*data)
 

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+from helpers import make_contaminated
+
+from pu_detect import PUAutoencoder, PUDeepSVDD
+from pu_detect.prior import FALLBACK_PRIOR, best_bin_estimate, estimate_prior
+
+
+def test_best_bin_estimate_by_hand():
+    # one candidate threshold per labeled score; t = 0.8 keeps all 4 labeled and 1 of 4 unlabeled
+    assert best_bin_estimate([0.1, 0.2, 0.3, 0.9], [0.8, 0.9, 0.95, 0.99]) == 0.25
+
+
+def test_perfect_separation_gives_the_top_bin_share():
+    unlabeled = np.r_[np.zeros(80), np.ones(20)]  # 20% score like the anomalies
+    assert best_bin_estimate(unlabeled, np.ones(200)) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.1, 0.2])
+def test_recovers_known_anomaly_fraction(fraction):
+    """Within 0.03 of the truth with 100 labeled anomalies (tolerance stated in the docs)."""
+    rng = np.random.default_rng(0)
+    n_u = 3000
+    n_hidden = int(fraction * n_u)
+    X_u = np.vstack([rng.normal(size=(n_u - n_hidden, 4)), rng.normal(3.5, 1, size=(n_hidden, 4))])
+    X_a = rng.normal(3.5, 1, size=(100, 4))
+    assert estimate_prior(X_u, X_a) == pytest.approx(fraction, abs=0.03)
+
+
+def test_few_labeled_anomalies_give_a_conservative_estimate():
+    rng = np.random.default_rng(1)
+    X_u = np.vstack([rng.normal(size=(1800, 4)), rng.normal(3.5, 1, size=(200, 4))])
+    estimate = estimate_prior(X_u, rng.normal(3.5, 1, size=(5, 4)))
+    assert 0.1 - 0.03 <= estimate < 0.5  # the truth is 0.1; few labels err high, not low
+
+
+def test_fewer_than_two_labeled_anomalies_fall_back_with_warning():
+    X_u = np.random.default_rng(0).normal(size=(100, 3))
+    with pytest.warns(UserWarning, match="at least 2 labeled anomalies"):
+        assert estimate_prior(X_u, X_u[:1]) == FALLBACK_PRIOR
+
+
+@pytest.mark.parametrize("model", [PUAutoencoder, PUDeepSVDD])
+def test_prior_auto_is_estimated_and_stored(model):
+    X_unlabeled, X_anom, _, _ = make_contaminated(0, n_hidden=60, n_labeled=30)
+    fitted = model(prior="auto", epochs=1, random_state=0).fit(X_unlabeled, X_anom)
+    assert fitted.prior_ == pytest.approx(60 / 660, abs=0.04)
+    assert fitted.prior == "auto"
