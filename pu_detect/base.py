@@ -113,12 +113,28 @@ class BaseDeepDetector(BaseDetector):
         unlabeled = as_tensor(X_unlabeled, params.device)
         anomalies = as_tensor(X_anomalies, params.device)
         self._prepare(params, unlabeled, anomalies, generator)
-        self.history_ = train(
+        self.history_ = self._train(
             self.module_,
             self._objective(params, len(unlabeled), len(anomalies)),
             unlabeled,
             anomalies,
+            params,
+            generator,
             epochs=params.epochs,
+        )
+        self._classes = 2
+        self.decision_scores_ = self._score_rows(X_all)
+        self._process_decision_scores()
+        return self
+
+    def _train(self, module, objective, unlabeled, anomalies, params, generator, *, epochs, stage="training"):
+        """Run the one training loop with this estimator's optimisation parameters."""
+        return train(
+            module,
+            objective,
+            unlabeled,
+            anomalies,
+            epochs=epochs,
             batch_size=params.batch_size,
             lr=params.lr,
             weight_decay=params.weight_decay,
@@ -126,12 +142,8 @@ class BaseDeepDetector(BaseDetector):
             validation_fraction=params.validation_fraction,
             n_iter_no_change=params.n_iter_no_change,
             verbose=params.verbose,
-            description=type(self).__name__,
+            description=f"{type(self).__name__} {stage}",
         )
-        self._classes = 2
-        self.decision_scores_ = self._score_rows(X_all)
-        self._process_decision_scores()
-        return self
 
     def _prepare(self, params, unlabeled, anomalies, generator):
         """Hook run after the network is built and before training (no-op here)."""

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from . import _validation as v
-from ._training import predict_batched, train
+from ._training import predict_batched
 from .base import BaseDeepDetector, PURiskMixin, WeightedRiskMixin
 from .losses import inverse_distance_loss, reconstruction_error, squared_distance
 from .nets import autoencoder
@@ -65,7 +65,8 @@ class DeepSVDD(BaseDeepDetector):
     center_ : ndarray of shape (latent_dim,)
         The hypersphere's centre ``c``, fixed before training.
     pretrain_history_ : dict
-        Pre-training loss per epoch.
+        Pre-training loss per epoch (with ``validation_fraction``, also the
+        validation loss: pre-training stops early by the same rule).
     history_, n_features_in_, decision_scores_, threshold_, labels_
         As in :class:`pu_detect.Autoencoder`.
 
@@ -132,18 +133,15 @@ class DeepSVDD(BaseDeepDetector):
         network = self.module_
         self.pretrain_history_ = {"loss": []}
         if params.pretrain_epochs:
-            self.pretrain_history_ = train(
+            self.pretrain_history_ = self._train(
                 network,
                 lambda module, x, _: reconstruction_error(x, module(x)).mean(),
                 rows,
                 rows[:0],
+                params,
+                generator,
                 epochs=params.pretrain_epochs,
-                batch_size=params.batch_size,
-                lr=params.lr,
-                weight_decay=params.weight_decay,
-                generator=generator,
-                verbose=params.verbose,
-                description=f"{type(self).__name__} pre-training",
+                stage="pre-training",
             )
         self.module_ = network.encoder.eval()
         latent = predict_batched(self.module_, rows.cpu().numpy(), rows.device)
