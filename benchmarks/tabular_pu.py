@@ -13,31 +13,34 @@ import os
 
 import numpy as np
 import torch
+from scipy.stats import rankdata
 
 from pu_detect.benchmark import MODELS, run
 
 FIELDS = ["dataset", "model", "seed", "roc_auc", "average_precision", "fit_seconds", "score_seconds"]
 
 
-def summarise(path):
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    datasets = sorted({r["dataset"] for r in rows})
+def summarise(*paths):
+    """Markdown table of mean ROC AUC per dataset and model, with the mean and mean rank."""
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            rows += list(csv.DictReader(f))
+    datasets = sorted({r["dataset"] for r in rows}, key=lambda d: os.path.basename(d))
     models = [m for m in MODELS if any(r["model"] == m for r in rows)]
-    table = {(r["dataset"], r["model"]): [] for r in rows}
+    table = {}
     for r in rows:
-        table[(r["dataset"], r["model"])].append(float(r["roc_auc"]))
-    lines = ["| dataset | " + " | ".join(models) + " |", "|---" * (len(models) + 1) + "|"]
-    means = {m: [] for m in models}
-    for d in datasets:
-        cells = []
-        for m in models:
-            values = table.get((d, m), [])
-            cells.append(f"{np.mean(values):.3f} (n={len(values)})" if values else "-")
-            if values:
-                means[m].append(np.mean(values))
-        lines.append(f"| {os.path.basename(d).removesuffix('.npz')} | " + " | ".join(cells) + " |")
-    lines.append("| **mean** | " + " | ".join(f"**{np.mean(means[m]):.3f}**" for m in models) + " |")
+        table.setdefault((r["dataset"], r["model"]), []).append(float(r["roc_auc"]))
+    means = np.array([[np.mean(table.get((d, m), [np.nan])) for m in models] for d in datasets])
+    seeds = {len(v) for v in table.values()}
+    lines = [f"ROC AUC, mean over seeds ({'/'.join(map(str, sorted(seeds)))} per cell)", "",
+             "| dataset | " + " | ".join(models) + " |", "|---" * (len(models) + 1) + "|"]
+    for d, values in zip(datasets, means):
+        lines.append(f"| {os.path.basename(d).removesuffix('.npz')} | " + " | ".join(f"{x:.3f}" for x in values) + " |")
+    complete = ~np.isnan(means).any(axis=1)
+    ranks = np.array([rankdata(-row) for row in means[complete]])  # 1 = best, ties share
+    lines.append("| **mean** | " + " | ".join(f"**{x:.3f}**" for x in np.nanmean(means, axis=0)) + " |")
+    lines.append(f"| **mean rank** ({complete.sum()} complete sets) | " + " | ".join(f"{x:.2f}" for x in ranks.mean(axis=0)) + " |")
     return "\n".join(lines)
 
 
