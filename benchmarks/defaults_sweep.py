@@ -11,7 +11,6 @@ import csv
 import glob
 import os
 
-import numpy as np
 import torch
 
 from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from . import _validation as v
