@@ -12,7 +12,6 @@ averaged over the digits. Rows already in OUT.csv are skipped.
 import argparse
 import csv
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,18 +19,20 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
+from pu_detect.benchmark import MODELS as BENCHMARK_MODELS
+from pu_detect.benchmark import fit_on_split
 from pu_detect.datasets import load_mnist, mnist_pu_split
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 #: Conv networks for 28x28 digits: two 3x3 stages of 16 and 32 channels, a 32-d code.
 NET = dict(hidden_dims=(16, 32), latent_dim=32, input_shape=(1, 28, 28))
 MODELS = {
-    "PUAutoencoder": (PUAutoencoder, True),
-    "ABC": (ABC, True),
-    "Autoencoder": (Autoencoder, False),
-    "PUDeepSVDD": (PUDeepSVDD, True),
-    "DeepSAD": (DeepSAD, True),
-    "DeepSVDD": (DeepSVDD, False),
+    "PUAutoencoder": PUAutoencoder,
+    "ABC": ABC,
+    "Autoencoder": Autoencoder,
+    "PUDeepSVDD": PUDeepSVDD,
+    "DeepSAD": DeepSAD,
+    "DeepSVDD": DeepSVDD,
 }
 FIELDS = ["digit", "model", "seed", "auroc_all", "auroc_seen", "auroc_unseen", "fit_seconds"]
 
@@ -60,15 +61,9 @@ def main():
                 for name in args.models:
                     if (digit, name, seed) in done:
                         continue
-                    cls, semi = MODELS[name]
                     extra = {"pretrain_epochs": args.epochs // 2} if "SVDD" in name or "SAD" in name else {}
-                    model = cls(epochs=args.epochs, random_state=seed, **NET, **extra)
-                    start = time.perf_counter()
-                    if semi:
-                        model.fit(split.X_train, split.y_pu)
-                    else:
-                        model.fit(split.X_train[split.y_pu == 0])
-                    fit_seconds = time.perf_counter() - start
+                    model = MODELS[name](epochs=args.epochs, random_state=seed, **NET, **extra)
+                    fit_seconds = fit_on_split(model, split, BENCHMARK_MODELS[name].semi_supervised)
                     scores = model.decision_function(split.X_test)
                     kind = split.test_kind
                     row = {"digit": digit, "model": name, "seed": seed, "fit_seconds": f"{fit_seconds:.1f}"}
