@@ -10,7 +10,7 @@ from pyod.models.base import BaseDetector
 from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
-from ._training import as_tensor, predict_batched, train
+from ._training import as_tensor, inference_batch_size, predict_batched, train
 from .losses import pu_risk, weighted_risk
 from .nets import build
 from .prior import estimate_prior
@@ -156,7 +156,8 @@ class BaseDeepDetector(BaseDetector):
         risk = self._risk(params, n_unlabeled, n_anomalies)
 
         def objective(module, x_unlabeled, x_anomalies):
-            scores = self._score(module, torch.cat([x_unlabeled, x_anomalies]))
+            rows = torch.cat([x_unlabeled, x_anomalies]) if len(x_anomalies) else x_unlabeled
+            scores = self._score(module, rows)
             return risk(scores[: len(x_unlabeled)], scores[len(x_unlabeled) :])
 
         return objective
@@ -181,7 +182,10 @@ class BaseDeepDetector(BaseDetector):
         # (at the 1e-6 level) on what else is scored with it.
         network = copy.deepcopy(self.module_).double().eval()
         device = next(network.parameters()).device
-        return predict_batched(lambda batch: self._score(network, batch), X, device, torch.float64)
+        batch_size = inference_batch_size(network, X.shape[1], device, torch.float64)
+        return predict_batched(
+            lambda batch: self._score(network, batch), X, device, torch.float64, batch_size
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

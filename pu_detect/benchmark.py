@@ -1,45 +1,153 @@
-"""Benchmark runner for the tabular PU protocol (DESIGN 5.1).
+"""Benchmark runner for the tabular PU protocol (DESIGN 5.1), behind ``pu-detect bench``.
 
-One function evaluates one model on one PU split; :func:`run` loops over
-datasets, seeds and models. The command line's ``demo`` and the scripts in
-``benchmarks/`` both use it.
+A *run* is one (dataset, model, seed, labeled fraction): :func:`run_one` splits
+the data with :func:`~pu_detect.datasets.pu_split`, fits the model on the
+training part and scores the untouched test part. :func:`run` fans runs out
+with joblib (processes, or a Dask cluster through joblib's ``dask`` backend),
+appends each finished run to a CSV, and skips runs the CSV already holds.
+:func:`summarise` and :func:`plot` turn the CSV into a markdown table and
+PNG charts.
+
+Peers run in the same harness: PyOD's IForest, AutoEncoder, DeepSVDD and
+XGBOD, sklearn's HistGradientBoostingClassifier trained on the PU labels, and
+DeepOD's DeepSAD, DevNet, PReNet and RoSAS when ``deepod`` is importable
+(``pip install --no-deps deepod``; PyOD's own DevNet passes its loss
+arguments in the wrong order). A run that raises is recorded as failed with
+its error, never dropped.
 """
 
+import csv
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import platform
 import time
+import traceback
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from . import _validation as v
 from .autoencoders import ABC, Autoencoder, PUAutoencoder
+from .datasets import SHIPPED_DATASETS, pu_split, resolve_dataset
 from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
-from .datasets import pu_split, resolve_dataset
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build a model for a seed, and whether it learns from labels."""
+    """How to build a model, whether it learns from labels, and what it needs.
 
-    make: Callable[[int], object]
+    ``make(seed, n_features)`` returns an unfitted detector whose
+    ``decision_function`` is higher for more anomalous rows.
+    ``semi_supervised`` models are fitted on ``(X_train, y_pu)``, the others
+    on the unlabeled training rows only. ``package`` is the distribution the
+    model comes from (its version is recorded with each result).
+    """
+
+    make: Callable[[int, int], object]
     semi_supervised: bool
+    package: str = "pu-detect"
+    family: str = "pu_detect"
 
 
-def _iforest(seed):
-    from pyod.models.iforest import IForest
+class _ProbabilityScores:
+    """A classifier as a detector: its score is the predicted anomaly probability."""
 
-    return IForest(random_state=seed)
+    def __init__(self, classifier):
+        self.classifier = classifier
+
+    def fit(self, X, y):
+        self.classifier.fit(X, y)
+        return self
+
+    def decision_function(self, X):
+        return self.classifier.predict_proba(X)[:, 1]
 
 
+def _pyod(name, **params):
+    def make(seed, n_features):
+        module = importlib.import_module(f"pyod.models.{name[0]}")
+        return getattr(module, name[1])(random_state=seed, **params)
+
+    return make
+
+
+def _pyod_deep_svdd(seed, n_features):
+    from pyod.models.deep_svdd import DeepSVDD as PyODDeepSVDD
+
+    return PyODDeepSVDD(n_features=n_features, random_state=seed, verbose=0)
+
+
+def _hgb(seed, n_features):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return _ProbabilityScores(HistGradientBoostingClassifier(random_state=seed))
+
+
+def _deepod(name):
+    def make(seed, n_features):
+        module = importlib.import_module("deepod.models.tabular")
+        return getattr(module, name)(device="cpu", verbose=0, random_state=seed)
+
+    return make
+
+
+#: Every model ``pu-detect bench`` can run, ours first.
 MODELS = {
-    "PUAutoencoder": ModelSpec(lambda seed: PUAutoencoder(random_state=seed), True),
-    "ABC": ModelSpec(lambda seed: ABC(random_state=seed), True),
-    "Autoencoder": ModelSpec(lambda seed: Autoencoder(random_state=seed), False),
-    "PUDeepSVDD": ModelSpec(lambda seed: PUDeepSVDD(random_state=seed), True),
-    "DeepSAD": ModelSpec(lambda seed: DeepSAD(random_state=seed), True),
-    "DeepSVDD": ModelSpec(lambda seed: DeepSVDD(random_state=seed), False),
-    "IForest": ModelSpec(_iforest, False),
+    "PUAutoencoder": ModelSpec(lambda seed, d: PUAutoencoder(random_state=seed), True),
+    "ABC": ModelSpec(lambda seed, d: ABC(random_state=seed), True),
+    "Autoencoder": ModelSpec(lambda seed, d: Autoencoder(random_state=seed), False),
+    "PUDeepSVDD": ModelSpec(lambda seed, d: PUDeepSVDD(random_state=seed), True),
+    "DeepSAD": ModelSpec(lambda seed, d: DeepSAD(random_state=seed), True),
+    "DeepSVDD": ModelSpec(lambda seed, d: DeepSVDD(random_state=seed), False),
+    "IForest": ModelSpec(_pyod(("iforest", "IForest")), False, "pyod", "PyOD"),
+    "PyOD-AutoEncoder": ModelSpec(
+        _pyod(("auto_encoder", "AutoEncoder"), verbose=0, device="cpu"), False, "pyod", "PyOD"
+    ),
+    "PyOD-DeepSVDD": ModelSpec(_pyod_deep_svdd, False, "pyod", "PyOD"),
+    "XGBOD": ModelSpec(_pyod(("xgbod", "XGBOD")), True, "xgboost", "PyOD"),
+    "HGB": ModelSpec(_hgb, True, "scikit-learn", "sklearn"),
+    "DeepOD-DeepSAD": ModelSpec(_deepod("DeepSAD"), True, "deepod", "DeepOD"),
+    "DevNet": ModelSpec(_deepod("DevNet"), True, "deepod", "DeepOD"),
+    "PReNet": ModelSpec(_deepod("PReNet"), True, "deepod", "DeepOD"),
+    "RoSAS": ModelSpec(_deepod("RoSAS"), True, "deepod", "DeepOD"),
 }
+
+#: Columns of the results CSV.
+FIELDS = (
+    "dataset", "model", "seed", "labeled_fraction", "status", "roc_auc", "average_precision",
+    "fit_seconds", "score_seconds", "n_train", "n_labeled", "versions", "error",
+)
+_KEY = ("dataset", "model", "seed", "labeled_fraction")
+
+
+def available(name):
+    """Whether model ``name``'s package can be imported here."""
+    module = {"pu-detect": "pu_detect", "scikit-learn": "sklearn"}.get(
+        MODELS[name].package, MODELS[name].package
+    )
+    return importlib.util.find_spec(module) is not None
+
+
+def versions(package):
+    """``"pu-detect=...;torch=...;..."``: the versions a result was produced with."""
+    names = ["pu-detect", "torch", "scikit-learn", "pyod", "numpy"]
+    if package not in names:
+        names.append(package)
+    found = []
+    for name in names:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:  # e.g. xgboost installed as xgboost-cpu
+            spec = importlib.util.find_spec(name.replace("-", "_"))
+            version = getattr(importlib.import_module(spec.name), "__version__", "?") if spec else "?"
+        found.append(f"{name}={version}")
+    return ";".join(found + [f"python={platform.python_version()}"])
 
 
 def fit_on_split(model, split, semi_supervised):
@@ -59,21 +167,28 @@ def fit_on_split(model, split, semi_supervised):
 def evaluate(name, split, seed, model=None):
     """Fit model ``name`` on a :func:`~pu_detect.datasets.pu_split` and score its test part.
 
-    Unsupervised models see only the unlabeled training rows; semi-supervised
-    ones see ``(X_train, y_pu)``.
-
     Returns
     -------
     result : dict
         ``roc_auc``, ``average_precision``, ``fit_seconds``, ``score_seconds``.
     model : the fitted estimator
+
+    Examples
+    --------
+    >>> from pu_detect.datasets import load_dataset, pu_split
+    >>> X, y = load_dataset("thyroid")
+    >>> result, model = evaluate("IForest", pu_split(X, y, random_state=0), seed=0)
+    >>> round(result["roc_auc"], 2) > 0.9
+    True
     """
     spec = MODELS[v.check_option(name, "model", tuple(MODELS))]
-    model = spec.make(seed) if model is None else model
+    model = spec.make(seed, split.X_train.shape[1]) if model is None else model
     fit_seconds = fit_on_split(model, split, spec.semi_supervised)
     start = time.perf_counter()
-    scores = model.decision_function(split.X_test)
+    scores = np.asarray(model.decision_function(split.X_test), dtype=np.float64)
     score_seconds = time.perf_counter() - start
+    if not np.all(np.isfinite(scores)):
+        raise FloatingPointError(f"{name} returned {np.sum(~np.isfinite(scores))} non-finite scores.")
     result = {
         "roc_auc": roc_auc_score(split.y_test, scores),
         "average_precision": average_precision_score(split.y_test, scores),
@@ -83,34 +198,283 @@ def evaluate(name, split, seed, model=None):
     return result, model
 
 
-def run(datasets, models, seeds, labeled_fraction=0.1, on_result=None):
-    """Run protocol 5.1 over ``datasets`` x ``seeds`` x ``models``.
+def dataset_name(dataset):
+    """The name a dataset is reported under: a shipped name or the file's stem."""
+    return str(dataset) if str(dataset) in SHIPPED_DATASETS else Path(dataset).stem
+
+
+def run_one(dataset, model, seed, labeled_fraction, threads=1):
+    """One benchmark run; never raises: a failure becomes a row with ``status="failed"``.
+
+    ``threads`` caps torch's and the BLAS/OpenMP thread pools for this run
+    (a benchmark's setting, made here because each run may land in a fresh
+    worker process).
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    row = dict(dataset=dataset_name(dataset), model=model, seed=seed,
+               labeled_fraction=labeled_fraction, versions=versions(MODELS[model].package))
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # peers' chatter would bury the progress bar
+            X, y = resolve_dataset(dataset)
+            split = pu_split(X, y, labeled_fraction=labeled_fraction, random_state=seed)
+            row.update(n_train=len(split.X_train), n_labeled=int(split.y_pu.sum()))
+            result, _ = evaluate(model, split, seed)
+        row.update(result, status="ok", error="")
+    except Exception as error:  # a peer that raises is recorded, not dropped
+        last = traceback.extract_tb(error.__traceback__)[-1]
+        row.update(status="failed", error=f"{type(error).__name__}: {error} "
+                   f"({Path(last.filename).name}:{last.lineno})"[:500])
+    return row
+
+
+def read_results(path):
+    """The rows of a results CSV (an empty list when it does not exist)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _key(row):
+    return (row["dataset"], row["model"], int(row["seed"]), float(row["labeled_fraction"]))
+
+
+def _format(value):
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
+        scheduler=None, threads=1, progress=True):
+    """Run protocol 5.1 for every (dataset, model, seed, labeled fraction) not yet in ``results``.
 
     Parameters
     ----------
-    datasets : iterable of str
-        Shipped dataset names or ``.npz`` paths.
-    models : iterable of str
+    datasets : list of str
+        Shipped dataset names or ``.npz`` paths (keys ``X`` and ``y``).
+    models : list of str
         Keys of :data:`MODELS`.
-    seeds : iterable of int
-    labeled_fraction : float
-    on_result : callable or None
-        Called with each result row as it is produced.
+    seeds : list of int
+    labeled_fractions : list of float
+        Fractions of the training anomalies that are labeled.
+    results : str or Path
+        CSV to append finished runs to; runs already in it are skipped, so an
+        interrupted benchmark resumes where it stopped.
+    n_jobs : int
+        Parallel runs (joblib processes; ``-1`` for one per core).
+    scheduler : str or None
+        Address of a Dask distributed scheduler (``"tcp://host:8786"``): runs
+        go to its workers through joblib's ``dask`` backend. Dataset paths
+        must be readable by the workers.
+    threads : int
+        Threads per run.
+    progress : bool
+        Show a tqdm progress bar.
 
     Returns
     -------
     list of dict
-        One row per (dataset, model, seed) with the metrics of :func:`evaluate`.
+        The rows this call added.
     """
-    rows = []
-    for dataset in datasets:
-        X, y = resolve_dataset(dataset)
-        for seed in seeds:
-            split = pu_split(X, y, labeled_fraction=labeled_fraction, random_state=seed)
-            for name in models:
-                result, _ = evaluate(name, split, seed)
-                row = {"dataset": str(dataset), "model": name, "seed": seed, **result}
-                rows.append(row)
-                if on_result is not None:
-                    on_result(row)
-    return rows
+    from joblib import Parallel, delayed, parallel_config
+    from tqdm.auto import tqdm
+
+    for name in models:
+        v.check_option(name, "model", tuple(MODELS))
+    seeds = [v.check_int(s, "seed", min_value=0) for s in seeds]
+    labeled_fractions = [
+        v.check_float(f, "labeled_fraction", 0, 1, high_inclusive=True) for f in labeled_fractions
+    ]
+    n_jobs = v.check_int(n_jobs, "n_jobs", min_value=-1)
+    threads = v.check_int(threads, "threads")
+    done = {_key(row) for row in read_results(results)}
+    todo = [
+        (dataset, model, seed, fraction)
+        for seed in seeds  # seed-major: an interrupted run has covered every dataset evenly
+        for fraction in labeled_fractions
+        for dataset in datasets
+        for model in models
+        if (dataset_name(dataset), model, seed, fraction) not in done
+    ]
+    added = []
+    if not todo:
+        return added
+    Path(results).parent.mkdir(parents=True, exist_ok=True)
+    new_file = not os.path.exists(results) or os.path.getsize(results) == 0
+    with open(results, "a", newline="") as f, _backend(scheduler) as backend:
+        writer = csv.DictWriter(f, FIELDS)
+        if new_file:
+            writer.writeheader()
+        jobs = (delayed(run_one)(*task, threads=threads) for task in todo)
+        with parallel_config(backend=backend, n_jobs=n_jobs if scheduler is None else -1):
+            stream = Parallel(return_as="generator_unordered")(jobs)
+            for row in tqdm(stream, total=len(todo), desc="bench", disable=not progress):
+                writer.writerow({k: _format(row.get(k, "")) for k in FIELDS})
+                f.flush()
+                added.append(row)
+    return added
+
+
+class _backend:
+    """``"loky"``, or ``"dask"`` with a client connected to ``scheduler`` while in use."""
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+        self.client = None
+
+    def __enter__(self):
+        if self.scheduler is None:
+            return "loky"
+        try:
+            from distributed import Client
+        except ImportError as error:
+            raise ImportError(
+                "scheduler needs the dask distributed package: pip install 'pu-detect[bench]'"
+            ) from error
+        self.client = Client(self.scheduler)
+        return "dask"
+
+    def __exit__(self, *exc):
+        if self.client is not None:
+            self.client.close()
+
+
+def _mean_table(rows, metric):
+    """datasets, models and the (dataset x model) mean of ``metric`` over successful runs."""
+    datasets = sorted({r["dataset"] for r in rows})
+    present = {r["model"] for r in rows}
+    models = [m for m in MODELS if m in present] + sorted(present - set(MODELS))
+    cells = {}
+    for r in rows:
+        if r["status"] == "ok":
+            cells.setdefault((r["dataset"], r["model"]), []).append(float(r[metric]))
+    means = np.array(
+        [[np.mean(cells[d, m]) if (d, m) in cells else np.nan for m in models] for d in datasets]
+    ).reshape(len(datasets), len(models))
+    return datasets, models, means
+
+
+def mean_ranks(means):
+    """Mean rank of each column over the rows without a missing value (1 = best; ties share)."""
+    from scipy.stats import rankdata
+
+    complete = means[~np.isnan(means).any(axis=1)]
+    if len(complete) == 0:
+        return np.full(means.shape[1], np.nan), 0
+    return np.mean([rankdata(-row) for row in complete], axis=0), len(complete)
+
+
+def summarise(rows):
+    """A markdown summary of benchmark rows: mean AUROC per dataset, mean, mean rank, failures."""
+    lines = []
+    for metric, title in (("roc_auc", "ROC AUC"), ("average_precision", "Average precision")):
+        datasets, models, means = _mean_table(rows, metric)
+        ranks, n_complete = mean_ranks(means)
+        counts = {}
+        for r in rows:
+            if r["status"] == "ok":
+                counts[r["dataset"], r["model"]] = counts.get((r["dataset"], r["model"]), 0) + 1
+        runs = sorted(set(counts.values())) or [0]
+        lines += [
+            f"## {title} on the test split, mean over seeds "
+            f"({'/'.join(map(str, runs))} successful runs per cell)", "",
+            "| dataset | " + " | ".join(models) + " |",
+            "|:--|" + "--:|" * len(models),
+        ]
+        for d, values in zip(datasets, means):
+            best = np.nanmax(values) if not np.isnan(values).all() else np.nan
+            cells = ["—" if np.isnan(x) else (f"**{x:.3f}**" if x == best else f"{x:.3f}") for x in values]
+            lines.append(f"| {d} | " + " | ".join(cells) + " |")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a model with no successful run
+            column_means = np.nanmean(means, axis=0) if len(means) else np.full(len(models), np.nan)
+        lines.append("| **mean** | " + " | ".join(f"{x:.3f}" for x in column_means) + " |")
+        lines.append(f"| **mean rank** ({n_complete} sets with every model) | "
+                     + " | ".join(f"{x:.2f}" for x in ranks) + " |")
+        lines.append("")
+    failed = [r for r in rows if r["status"] != "ok"]
+    if failed:
+        lines += ["## Failed runs", "", "| dataset | model | seed | error |", "|:--|:--|--:|:--|"]
+        lines += [f"| {r['dataset']} | {r['model']} | {r['seed']} | {r['error'][:160]} |" for r in failed]
+    return "\n".join(lines)
+
+
+def plot(rows, directory):
+    """Write ``auroc_by_dataset.png`` (dot plot) and ``mean_rank.png`` to ``directory``.
+
+    Returns the paths written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory = Path(directory)
+    datasets, models, means = _mean_table(rows, "roc_auc")
+    ours = [MODELS[m].family == "pu_detect" if m in MODELS else False for m in models]
+    colours = plt.get_cmap("tab20")(np.linspace(0, 1, 20))[: len(models)]
+    markers = ["o" if mine else "D" for mine in ours]
+
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(datasets) + 1.8), constrained_layout=True)
+    for j, model in enumerate(models):
+        ax.scatter(means[:, j], np.arange(len(datasets)), color=colours[j], marker=markers[j],
+                   s=36, alpha=0.85, label=model, zorder=3)
+    ax.set_yticks(np.arange(len(datasets)), datasets)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    ax.set(xlabel="test ROC AUC (mean over seeds)",
+           title="Protocol 5.1 per dataset (circles: pu_detect, diamonds: peers)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    by_dataset = directory / "auroc_by_dataset.png"
+    fig.savefig(by_dataset, dpi=110)
+    plt.close(fig)
+
+    ranks, n_complete = mean_ranks(means)
+    order = np.argsort(ranks)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(models) + 1.4), constrained_layout=True)
+    ax.barh(np.arange(len(models)), ranks[order], color=[colours[j] for j in order])
+    ax.set_yticks(np.arange(len(models)), [models[j] for j in order])
+    ax.invert_yaxis()
+    for i, j in enumerate(order):
+        ax.text(ranks[j], i, f" {ranks[j]:.2f}", va="center", fontsize=8)
+    ax.set(xlabel=f"mean rank over {n_complete} datasets (1 = best)", title="Mean rank, test ROC AUC")
+    rank_path = directory / "mean_rank.png"
+    fig.savefig(rank_path, dpi=110)
+    plt.close(fig)
+    return [by_dataset, rank_path]
+
+
+def find_datasets(data_dir, max_rows=None):
+    """The ``.npz`` files in ``data_dir`` (with at most ``max_rows`` rows), sorted by size."""
+    paths = sorted(Path(data_dir).glob("*.npz"))
+    sizes = {}
+    for path in paths:
+        with np.load(path) as data:
+            sizes[path] = data["y"].shape[0]
+    return [str(p) for p in sorted(paths, key=lambda p: (sizes[p], p.name))
+            if max_rows is None or sizes[p] <= max_rows]
+
+
+def resolve_names(names, data_dir):
+    """Dataset names as given to ``pu-detect bench``: paths, shipped names, or stems in ``data_dir``.
+
+    A name ``cardio`` also matches ``6_cardio.npz`` (ADBench's numbered files)
+    when exactly one file does; a shipped name wins over a file.
+    """
+    resolved = []
+    for name in names:
+        if os.path.isfile(name) or name in SHIPPED_DATASETS:
+            resolved.append(name)
+            continue
+        matches = []
+        if data_dir is not None and Path(data_dir).is_dir():
+            matches = [p for p in Path(data_dir).glob("*.npz")
+                       if p.stem == name or p.stem.split("_", 1)[-1] == name]
+        if len(matches) != 1:
+            v._fail("dataset", f"a shipped name ({', '.join(SHIPPED_DATASETS)}), an .npz path or "
+                    f"the stem of exactly one .npz file in {data_dir}", name)
+        resolved.append(str(matches[0]))
+    return resolved

@@ -1,4 +1,4 @@
-"""Command line: ``pu-detect demo``."""
+"""Command line: ``pu-detect demo`` and ``pu-detect bench``."""
 
 import argparse
 import sys
@@ -97,10 +97,83 @@ def main(argv=None):
         help="torch CPU threads for this run (default 1: tiny training steps are "
         "fastest single-threaded)",
     )
+    _add_bench_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        return bench(args)
     import torch
 
     torch.set_num_threads(args.threads)
     demo(args.dataset, args.seed, args.output)
+    return 0
+
+
+def _items(values, convert=str):
+    """Values given space- or comma-separated: ``--seeds 0 1`` or ``--seeds 0,1``."""
+    return [convert(item) for value in values for item in value.split(",") if item]
+
+
+def _add_bench_parser(commands):
+    from .benchmark import MODELS
+
+    ours = [name for name, spec in MODELS.items() if spec.family == "pu_detect"]
+    parser = commands.add_parser(
+        "bench",
+        help="protocol 5.1 (PU split of tabular .npz sets) for our estimators and peers",
+        description="Run protocol 5.1 (stratified 70/30 split, MinMax scaling, a fraction of the "
+        "training anomalies labeled, the rest hidden in the unlabeled set) for every dataset x "
+        "model x seed x labeled fraction not yet in OUT/results.csv, then write OUT/summary.md, "
+        "OUT/auroc_by_dataset.png and OUT/mean_rank.png. Models: " + ", ".join(MODELS) + ".",
+    )
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
+                        help="folder of .npz files (keys X, y) (default: %(default)s)")
+    parser.add_argument("--datasets", nargs="+", default=None,
+                        help="shipped names, .npz paths or stems of files in --data-dir "
+                        "(default: every file in --data-dir with at most --max-rows rows, or the "
+                        "shipped sets when --data-dir does not exist)")
+    parser.add_argument("--max-rows", type=int, default=60000)
+    parser.add_argument("--models", nargs="+", default=[",".join(ours + ["IForest"])],
+                        help="comma- or space-separated (default: ours and IForest; 'all' for "
+                        "every model whose package is installed)")
+    parser.add_argument("--seeds", nargs="+", default=["0,1,2,3,4"])
+    parser.add_argument("--labeled-fractions", nargs="+", default=["0.1"])
+    parser.add_argument("--out", type=Path, default=Path("bench"), help="output folder")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel runs (-1: one per core)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per run")
+    parser.add_argument("--scheduler", default=None,
+                        help="Dask scheduler address (tcp://host:8786): send the runs to its workers")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+#: Where ``pu-detect bench`` looks for datasets by default.
+DEFAULT_DATA_DIR = "../shared/data/adbench"
+
+
+def bench(args, out=None):
+    """``pu-detect bench``: run, then summarise everything in the results file."""
+    from .benchmark import MODELS, available, find_datasets, plot, read_results, resolve_names, run, summarise
+
+    models = _items(args.models)
+    if models == ["all"]:
+        models = [name for name in MODELS if available(name)]
+    if args.datasets:
+        datasets = resolve_names(_items(args.datasets), args.data_dir)
+    elif Path(args.data_dir).is_dir():
+        datasets = find_datasets(args.data_dir, args.max_rows)
+    else:
+        datasets = list(SHIPPED_DATASETS)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = args.out / "results.csv"
+    added = run(datasets, models, _items(args.seeds, int), _items(args.labeled_fractions, float),
+                results=results, n_jobs=args.jobs, scheduler=args.scheduler, threads=args.threads,
+                progress=not args.no_progress)
+    rows = read_results(results)
+    summary = summarise(rows)
+    (args.out / "summary.md").write_text(summary + "\n")
+    written = plot(rows, args.out)
+    failed = sum(r["status"] != "ok" for r in added)
+    print(summary, file=out)
+    print(f"\n{len(added)} new runs ({failed} failed), {len(rows)} in {results}; wrote "
+          f"{args.out / 'summary.md'}, " + ", ".join(map(str, written)), file=out)
     return 0
 

@@ -13,7 +13,7 @@ def test_demo_prints_table_and_writes_png(tmp_path, monkeypatch):
         spec = benchmark.MODELS[name]
         monkeypatch.setitem(
             benchmark.MODELS, name,
-            benchmark.ModelSpec(lambda seed, make=spec.make: make(seed).set_params(epochs=3), spec.semi_supervised),
+            benchmark.ModelSpec(lambda seed, d, make=spec.make: make(seed, d).set_params(epochs=3), spec.semi_supervised),
         )
     out = io.StringIO()
     path = tmp_path / "demo.png"

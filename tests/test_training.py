@@ -1,9 +1,10 @@
+import copy
 import numpy as np
 import pytest
 import torch
 
 from pu_detect import Autoencoder
-from pu_detect._training import _CyclicBatches, predict_batched, train
+from pu_detect._training import FlatAdam, _CyclicBatches, predict_batched, train
 
 
 def test_epoch_covers_every_row_once_in_slices():
@@ -63,3 +64,26 @@ def test_trailing_single_row_joins_previous_batch():
     batches = list(_CyclicBatches(torch.arange(9.0), 4, torch.Generator()).epoch())
     assert [len(b) for b in batches] == [4, 5]
     assert [len(b) for b in _CyclicBatches(torch.arange(1.0), 4, torch.Generator()).epoch()] == [1]
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
+def test_flat_adam_matches_torch_adam(weight_decay):
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        reference = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2))
+        x = torch.randn(16, 3)
+    flat_net = copy.deepcopy(reference)
+    adam = torch.optim.Adam(reference.parameters(), lr=0.01, weight_decay=weight_decay)
+    flat = FlatAdam(list(flat_net.parameters()), lr=0.01, weight_decay=weight_decay)
+    for _ in range(5):
+        for net, optimizer in ((reference, adam), (flat_net, flat)):
+            optimizer.zero_grad()
+            net(x).square().mean().backward()
+            optimizer.step()
+    flat.release()
+    for p, q in zip(reference.parameters(), flat_net.parameters()):
+        assert torch.allclose(p, q, atol=1e-6)
+        assert q.grad is None
+    # released parameters no longer share one buffer
+    pointers = {p.untyped_storage().data_ptr() for p in flat_net.parameters()}
+    assert len(pointers) == len(list(flat_net.parameters()))

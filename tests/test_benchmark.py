@@ -1,0 +1,130 @@
+import csv
+import io
+
+import numpy as np
+import pytest
+
+from pu_detect import benchmark, cli
+
+
+def few_epochs(monkeypatch, *names):
+    """Our estimators with 3 epochs, so that runs through the real harness stay quick."""
+    for name in names:
+        spec = benchmark.MODELS[name]
+        monkeypatch.setitem(benchmark.MODELS, name, benchmark.ModelSpec(
+            lambda seed, d, make=spec.make: make(seed, d).set_params(epochs=3), spec.semi_supervised))
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_bench_command_writes_results_summary_and_plots_then_resumes(tmp_path, monkeypatch, capsys):
+    few_epochs(monkeypatch, "PUAutoencoder")
+    out = tmp_path / "bench"
+    argv = ["bench", "--datasets", "thyroid", "--seeds", "0", "--models", "PUAutoencoder,IForest",
+            "--out", str(out), "--no-progress"]
+    assert cli.main(argv) == 0
+    rows = read(out / "results.csv")
+    assert [(r["dataset"], r["model"], r["seed"], r["labeled_fraction"], r["status"]) for r in rows] == [
+        ("thyroid", "PUAutoencoder", "0", "0.1", "ok"), ("thyroid", "IForest", "0", "0.1", "ok")]
+    for r in rows:
+        assert 0.5 < float(r["roc_auc"]) <= 1 and 0 < float(r["average_precision"]) <= 1
+        assert float(r["fit_seconds"]) > 0 and "torch=" in r["versions"] and "pyod=" in r["versions"]
+        assert r["n_train"] == "2640" and r["n_labeled"] == "6"
+    summary = (out / "summary.md").read_text()
+    assert "| thyroid |" in summary and "mean rank" in summary and "PUAutoencoder" in summary
+    for name in ("auroc_by_dataset.png", "mean_rank.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+
+    # A second call with one more seed runs only the new seed's rows.
+    assert cli.main(argv[:3] + ["--seeds", "0,1"] + argv[5:]) == 0
+    assert "2 new runs" in capsys.readouterr().out
+    rows = read(out / "results.csv")
+    assert sorted((r["model"], r["seed"]) for r in rows) == [
+        ("IForest", "0"), ("IForest", "1"), ("PUAutoencoder", "0"), ("PUAutoencoder", "1")]
+
+
+def test_failing_model_is_recorded_not_dropped(tmp_path, monkeypatch):
+    def broken(seed, n_features):
+        raise RuntimeError("peer exploded")
+
+    monkeypatch.setitem(benchmark.MODELS, "Broken", benchmark.ModelSpec(broken, False, family="peer"))
+    results = tmp_path / "r.csv"
+    benchmark.run(["cardio"], ["IForest", "Broken"], [3], results=results, progress=False)
+    rows = {r["model"]: r for r in read(results)}
+    assert rows["IForest"]["status"] == "ok"
+    assert rows["Broken"]["status"] == "failed" and "RuntimeError: peer exploded" in rows["Broken"]["error"]
+    assert rows["Broken"]["roc_auc"] == ""
+    summary = benchmark.summarise(read(results))
+    assert "## Failed runs" in summary and "peer exploded" in summary
+    assert "| cardio | " in summary and "—" in summary  # the failed cell is shown as missing
+
+
+def test_runs_on_a_dask_cluster_over_loopback(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        added = benchmark.run(["thyroid"], ["IForest"], [0, 1], results=tmp_path / "dask.csv",
+                              scheduler=cluster.scheduler_address, progress=False)
+    assert sorted(r["seed"] for r in added) == [0, 1] and all(r["status"] == "ok" for r in added)
+    local = benchmark.run(["thyroid"], ["IForest"], [0, 1], results=tmp_path / "local.csv", progress=False)
+    by_seed = {r["seed"]: r["roc_auc"] for r in local}
+    assert all(r["roc_auc"] == by_seed[r["seed"]] for r in added)
+
+
+def test_mean_ranks_by_hand():
+    means = np.array([[0.9, 0.8, np.nan], [0.7, 0.9, 0.6], [0.5, 0.5, 0.4]])
+    ranks, n_complete = benchmark.mean_ranks(means)
+    assert n_complete == 2
+    np.testing.assert_allclose(ranks, [(2 + 1.5) / 2, (1 + 1.5) / 2, 3])
+
+
+def test_dataset_names_resolve_to_shipped_sets_paths_and_stems(tmp_path):
+    rng = np.random.default_rng(0)
+    for name, rows in (("3_foo", 30), ("12_bar", 20), ("bar", 25)):
+        np.savez(tmp_path / f"{name}.npz", X=rng.normal(size=(rows, 2)), y=np.arange(rows) % 2)
+    assert benchmark.resolve_names(["thyroid", "foo", "3_foo"], tmp_path) == [
+        "thyroid", str(tmp_path / "3_foo.npz"), str(tmp_path / "3_foo.npz")]
+    with pytest.raises(ValueError, match="dataset must be .* exactly one .npz file .*; got 'bar'"):
+        benchmark.resolve_names(["bar"], tmp_path)  # 12_bar.npz and bar.npz
+    with pytest.raises(ValueError, match="got 'nope'"):
+        benchmark.resolve_names(["nope"], tmp_path)
+    assert [p.rsplit("/", 1)[1] for p in benchmark.find_datasets(tmp_path, max_rows=25)] == [
+        "12_bar.npz", "bar.npz"]
+
+
+def test_bad_benchmark_arguments_are_named(tmp_path):
+    with pytest.raises(ValueError, match="model must be one of .*; got 'nope'"):
+        benchmark.run(["thyroid"], ["nope"], [0], results=tmp_path / "r.csv")
+    with pytest.raises(ValueError, match=r"labeled_fraction must be a real number in \(0, 1\]; got 0"):
+        benchmark.run(["thyroid"], ["IForest"], [0], [0], results=tmp_path / "r.csv")
+    with pytest.raises(ValueError, match="seed must be an integer >= 0; got -1"):
+        benchmark.run(["thyroid"], ["IForest"], [-1], results=tmp_path / "r.csv")
+
+
+def test_evaluate_rejects_non_finite_scores():
+    class NaNScores:
+        def fit(self, X, y=None):
+            return self
+
+        def decision_function(self, X):
+            return np.full(len(X), np.nan)
+
+    X, y = benchmark.resolve_dataset("cardio")
+    split = benchmark.pu_split(X, y, random_state=0)
+    with pytest.raises(FloatingPointError, match="IForest returned .* non-finite scores"):
+        benchmark.evaluate("IForest", split, 0, model=NaNScores())
+
+
+def test_cli_bench_lists_every_model_in_help():
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        import contextlib
+        with contextlib.redirect_stdout(out):
+            cli.main(["bench", "--help"])
+    for name in benchmark.MODELS:
+        assert name in out.getvalue().replace("\n", " ").replace("- ", "-")
