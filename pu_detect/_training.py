@@ -26,18 +26,36 @@ ACTIVATION_BUDGET = 2**16
 MIN_INFERENCE_ROWS = 64
 
 
+def _rows(data, index):
+    """Rows ``index`` of a tensor, or of each tensor of a tuple (features, targets, ...)."""
+    return tuple(t[index] for t in data) if isinstance(data, tuple) else data[index]
+
+
+def _n_rows(data):
+    return len(data[0]) if isinstance(data, tuple) else len(data)
+
+
+def _device(data):
+    return data[0].device if isinstance(data, tuple) else data.device
+
+
 class _CyclicBatches:
-    """Contiguous slices of a reshuffled copy of ``data``; reshuffles when exhausted."""
+    """Contiguous slices of a reshuffled copy of ``data``; reshuffles when exhausted.
+
+    ``data`` is a tensor or a tuple of tensors with the same number of rows
+    (for example features and class labels), sliced together.
+    """
 
     def __init__(self, data, batch_size, generator):
         self.data = data
-        self.batch_size = min(batch_size, len(data))
+        self.n_rows = _n_rows(data)
+        self.batch_size = min(batch_size, self.n_rows)
         self.generator = generator
-        self._position = len(data)  # forces a shuffle on first use
+        self._position = self.n_rows  # forces a shuffle on first use
 
     def shuffle(self):
-        order = torch.randperm(len(self.data), generator=self.generator).to(self.data.device)
-        self._shuffled = self.data[order]
+        order = torch.randperm(self.n_rows, generator=self.generator).to(_device(self.data))
+        self._shuffled = _rows(self.data, order)
         self._position = 0
 
     def epoch(self):
@@ -47,21 +65,21 @@ class _CyclicBatches:
         batch normalisation never sees a batch of one.
         """
         self.shuffle()
-        n, size = len(self.data), self.batch_size
+        n, size = self.n_rows, self.batch_size
         starts = list(range(0, n, size))
         if len(starts) > 1 and n - starts[-1] == 1:
             starts.pop()
         for i, start in enumerate(starts):
             stop = starts[i + 1] if i + 1 < len(starts) else n
-            yield self._shuffled[start:stop]
+            yield _rows(self._shuffled, slice(start, stop))
 
     def next(self):
         """The next batch of a never-ending cycle of shuffles."""
-        if len(self.data) == 0:
+        if self.n_rows == 0:
             return self.data
-        if self._position + self.batch_size > len(self.data):
+        if self._position + self.batch_size > self.n_rows:
             self.shuffle()
-        batch = self._shuffled[self._position : self._position + self.batch_size]
+        batch = _rows(self._shuffled, slice(self._position, self._position + self.batch_size))
         self._position += self.batch_size
         return batch
 
@@ -122,13 +140,14 @@ class FlatAdam:
 
 def _split_validation(data, fraction, generator):
     """Hold out ``fraction`` of the rows (at least one when there are two or more)."""
-    n_valid = int(round(fraction * len(data)))
-    if len(data) >= 2:
-        n_valid = min(max(n_valid, 1), len(data) - 1)
+    n_rows = _n_rows(data)
+    n_valid = int(round(fraction * n_rows))
+    if n_rows >= 2:
+        n_valid = min(max(n_valid, 1), n_rows - 1)
     else:
         n_valid = 0
-    order = torch.randperm(len(data), generator=generator).to(data.device)
-    return data[order[n_valid:]], data[order[:n_valid]]
+    order = torch.randperm(n_rows, generator=generator).to(_device(data))
+    return _rows(data, order[n_valid:]), _rows(data, order[:n_valid])
 
 
 def train(
@@ -154,8 +173,10 @@ def train(
     module : torch.nn.Module
     objective : callable ``(module, x_unlabeled, x_anomalies) -> scalar Tensor``
         ``x_anomalies`` has zero rows when there is no labeled anomaly.
-    unlabeled, anomalies : Tensor
+    unlabeled, anomalies : Tensor or tuple of Tensor
         All unlabeled rows and all labeled anomalies, on the training device.
+        A classifier passes ``(features, targets)`` as ``unlabeled`` and no
+        anomaly rows; tuples are shuffled and sliced together.
     epochs, batch_size : int
         An epoch is one pass over the unlabeled rows in batches of
         ``batch_size``; each step also takes ``min(batch_size, n_anomalies)``
@@ -198,7 +219,7 @@ def train(
     try:
         for epoch in progress:
             module.train()
-            total, steps = torch.zeros((), device=unlabeled.device), 0
+            total, steps = torch.zeros((), device=_device(unlabeled)), 0
             for x_unlabeled in unlabeled_batches.epoch():
                 loss = objective(module, x_unlabeled, anomaly_batches.next())
                 optimizer.zero_grad()
@@ -279,3 +300,17 @@ def predict_batched(function, X, device="cpu", dtype=torch.float32, batch_size=1
             batch = as_tensor(X[start : start + batch_size], device, dtype)
             outputs.append(function(batch).to("cpu", torch.float64).numpy())
     return np.concatenate(outputs)
+
+
+def predict_float64(module, function, X):
+    """``function(network, batch)`` over the rows of ``X``, on a float64 copy of ``module``.
+
+    float32 matrix kernels give a row results that differ (at the 1e-6 level)
+    with the number of rows computed alongside it; in float64 on the copy a
+    row's output does not depend on what else is scored with it. Batches
+    follow :func:`inference_batch_size`.
+    """
+    network = copy.deepcopy(module).double().eval()
+    device = next(network.parameters()).device
+    batch_size = inference_batch_size(network, X.shape[1], device, torch.float64)
+    return predict_batched(lambda batch: function(network, batch), X, device, torch.float64, batch_size)

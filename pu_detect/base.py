@@ -1,6 +1,5 @@
 """The shared base of every pu_detect detector: PyOD's contract, one fit template."""
 
-import copy
 import warnings
 from types import SimpleNamespace
 
@@ -10,7 +9,7 @@ from pyod.models.base import BaseDetector
 from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
-from ._training import as_tensor, inference_batch_size, predict_batched, train
+from ._training import as_tensor, predict_float64, train
 from .losses import pu_risk, weighted_risk
 from .nets import build
 from .prior import estimate_prior
@@ -177,15 +176,7 @@ class BaseDeepDetector(BaseDetector):
         return self._score_rows(v.check_X(self, X, reset=False))
 
     def _score_rows(self, X):
-        # Score in float64 on a double copy of the network: float32 GEMM kernels
-        # differ with the number of rows, which would make a row's score depend
-        # (at the 1e-6 level) on what else is scored with it.
-        network = copy.deepcopy(self.module_).double().eval()
-        device = next(network.parameters()).device
-        batch_size = inference_batch_size(network, X.shape[1], device, torch.float64)
-        return predict_batched(
-            lambda batch: self._score(network, batch), X, device, torch.float64, batch_size
-        )
+        return predict_float64(self.module_, self._score, X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

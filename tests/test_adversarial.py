@@ -1,0 +1,206 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from pu_detect import attacks
+from pu_detect.adversarial import (ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier,
+                                   torch_classifier)
+from pu_detect.losses import ReverseCrossEntropyLoss, reverse_cross_entropy, reversed_softmax
+
+DETECTORS = (KDensityDetector, NonMEDetector, ConfidenceDetector)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y
+
+
+@pytest.fixture(scope="module", params=["ce", "rce"])
+def fitted(request, digits):
+    X, y = digits
+    clf = RCEClassifier(loss=request.param, hidden_dims=(64, 64), epochs=40, random_state=0)
+    return clf.fit(X[:1300], y[:1300])
+
+
+def test_rce_loss_by_hand():
+    # Z = (1, 2, 3), y = 2: log softmax = Z - logsumexp(Z) = (-2.4076, -1.4076, -0.4076);
+    # RCE = -(1/2)(-2.4076 - 1.4076) = 1.9076. Uniform logits over 3 classes: log 3.
+    logits = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    values = reverse_cross_entropy(logits, torch.tensor([2, 0]))
+    torch.testing.assert_close(values, torch.tensor([1.907606, 1.098612]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(ReverseCrossEntropyLoss()(logits, torch.tensor([2, 0])), values.mean())
+    torch.testing.assert_close(reversed_softmax(logits)[0], torch.softmax(-logits[0], 0))
+    with pytest.raises(ValueError, match="at least 2 classes; got 1"):
+        reverse_cross_entropy(torch.zeros(2, 1), torch.tensor([0, 0]))
+
+
+def test_rce_optimum_makes_non_true_probabilities_uniform():
+    logits = torch.tensor([[0.3, -1.2, 2.0, 0.7]], requires_grad=True)
+    optimizer = torch.optim.Adam([logits], lr=0.05)
+    for _ in range(2000):
+        optimizer.zero_grad()
+        reverse_cross_entropy(logits, torch.tensor([1]), "mean").backward()
+        optimizer.step()
+    p = torch.softmax(logits.detach(), 1)[0]
+    wrong = p[[0, 2, 3]]
+    assert float(wrong.max() - wrong.min()) < 1e-3  # uniform over the wrong classes
+    assert p[1] < 0.05 and int(reversed_softmax(logits.detach()).argmax()) == 1  # predicted by softmax(-Z)
+
+
+def test_classifiers_learn_digits_and_expose_logits_features(fitted, digits):
+    X, y = digits
+    assert fitted.score(X[1300:], y[1300:]) > 0.85
+    proba = fitted.predict_proba(X[1300:1310])
+    sign = -1 if fitted.loss == "rce" else 1
+    np.testing.assert_allclose(proba, torch.softmax(sign * torch.tensor(fitted.logits(X[1300:1310])), 1).numpy(),
+                               atol=1e-10)
+    assert fitted.features(X[:5]).shape == (5, 64)
+    np.testing.assert_array_equal(fitted.predict(X[:50]), fitted.classes_[fitted.predict_proba(X[:50]).argmax(1)])
+
+
+def test_conv_classifier_and_seed_reproducibility(digits):
+    X, y = digits
+    make = lambda: RCEClassifier(input_shape=(1, 8, 8), hidden_dims=(4, 16), epochs=2, random_state=3)
+    a, b = make().fit(X[:300], y[:300]), make().fit(X[:300], y[:300])
+    np.testing.assert_array_equal(a.logits(X[:20]), b.logits(X[:20]))
+    assert a.features(X[:3]).shape == (3, 16)
+
+
+@parametrize_with_checks([RCEClassifier(hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0)])
+def test_rce_classifier_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("Detector", DETECTORS)
+def test_detector_contract(Detector, fitted, digits):
+    X, y = digits
+    detector = Detector(fitted, contamination=0.1).fit(X[:1300], y[:1300])
+    scores = detector.decision_function(X[1300:])
+    assert scores.shape == (len(X) - 1300,) and np.all(np.isfinite(scores))
+    # threshold calibrated on clean rows: about contamination of them flagged
+    assert abs(detector.labels_.mean() - 0.1) < 0.02
+    assert set(np.unique(detector.predict(X[1300:]))) <= {0, 1}
+    clone(detector)
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_array_equal(restored.decision_function(X[:30]), detector.decision_function(X[:30]))
+    assert detector.get_params()["contamination"] == 0.1
+
+
+def test_non_me_by_hand():
+    from pu_detect.adversarial import _non_max_entropy
+
+    # probabilities (0.7, 0.2, 0.1): renormalised non-max (2/3, 1/3): entropy 0.6365
+    logits = np.log([[0.7, 0.2, 0.1], [0.5, 0.25, 0.25]])
+    np.testing.assert_allclose(_non_max_entropy(logits), [0.636514, np.log(2)], atol=1e-6)
+
+
+def test_kdensity_by_hand():
+    class Identity(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = torch.nn.Identity()
+            self.scale = torch.nn.Linear(2, 2)  # a parameter, so the module has a device
+
+        def forward(self, x):
+            return torch.stack([-x[:, 0], x[:, 0]], 1)  # class 1 when the first feature > 0
+
+    net = Identity()
+    X = np.array([[1.0, 0.0], [2.0, 0.0], [-1.0, 0.0]], dtype=np.float32)
+    detector = KDensityDetector(net, bandwidth=1.0).fit(X, [1, 1, 0])
+    # row (1.5, 0), predicted class 1, centres (1, 0) and (2, 0): KD = exp(-0.25), score 0.25
+    np.testing.assert_allclose(detector.decision_function([[1.5, 0.0]]), [0.25], atol=1e-9)
+    # training row (1, 0) is scored leave-one-out: only (2, 0) remains, score 1
+    np.testing.assert_allclose(detector.decision_scores_[0], 1.0, atol=1e-9)
+
+
+def test_detectors_separate_fgsm_on_rce(digits):
+    X, y = digits
+    clf = RCEClassifier(hidden_dims=(64, 64), epochs=40, random_state=0).fit(X[:1300], y[:1300])
+    X_test, y_test = X[1300:1500], y[1300:1500]
+    X_adv = attacks.fgsm(clf, X_test, y_test, eps=0.2)
+    hit = (clf.predict(X_test) == y_test) & (clf.predict(X_adv) != y_test)
+    assert hit.sum() > 100
+    for Detector in (KDensityDetector, ConfidenceDetector):
+        detector = Detector(clf).fit(X[:1300], y[:1300])
+        scores = np.r_[detector.decision_function(X_test[hit]), detector.decision_function(X_adv[hit])]
+        assert roc_auc_score(np.r_[np.zeros(hit.sum()), np.ones(hit.sum())], scores) > 0.8
+
+
+@pytest.mark.parametrize("name", ["fgsm", "bim", "ilcm", "pgd"])
+def test_linf_attacks_succeed_and_respect_the_bound(name, fitted, digits):
+    X, y = digits
+    X_test, y_test = X[1300:1400], y[1300:1400]
+    attack = getattr(attacks, name)
+    args = (X_test, 0.2) if name == "ilcm" else (X_test, y_test, 0.2)
+    X_adv = attack(fitted, *args, **({"random_state": 0} if name == "pgd" else {}))
+    assert X_adv.dtype == np.float32 and X_adv.shape == X_test.shape
+    assert np.abs(X_adv - X_test).max() <= 0.2 + 1e-6
+    assert X_adv.min() >= 0 and X_adv.max() <= 1
+    correct = fitted.predict(X_test) == y_test
+    assert np.mean(fitted.predict(X_adv)[correct] != y_test[correct]) > 0.6
+
+
+def test_carlini_wagner_and_jsma_succeed_within_range(fitted, digits):
+    X, y = digits
+    X_test, y_test = X[1300:1340], y[1300:1340]
+    correct = fitted.predict(X_test) == y_test
+    X_cw = attacks.carlini_wagner(fitted, X_test, y_test, max_iter=50, binary_search_steps=3)
+    assert np.mean(fitted.predict(X_cw)[correct] != y_test[correct]) > 0.9
+    assert X_cw.min() >= 0 and X_cw.max() <= 1
+    X_j = attacks.jsma(fitted, X_test, y_test, random_state=0)
+    changed = (np.abs(X_j - X_test) > 1e-6).sum(1)
+    assert changed.max() <= 2 * max(1, int(0.1 * 64 / 2))  # at most gamma of the features
+    assert np.mean(fitted.predict(X_j)[correct] != y_test[correct]) > 0.3
+
+
+def test_adaptive_attack_lowers_the_kdensity_score(digits):
+    X, y = digits
+    clf = RCEClassifier(hidden_dims=(64, 64), epochs=40, random_state=0).fit(X[:1300], y[:1300])
+    detector = KDensityDetector(clf).fit(X[:1300], y[:1300])
+    X_test, y_test = X[1300:1330], y[1300:1330]
+    plain = attacks.carlini_wagner(clf, X_test, y_test, max_iter=50, binary_search_steps=3)
+    adaptive = attacks.kdensity_cw(clf, detector, X_test, y_test, max_iter=50, binary_search_steps=3)
+    fooled = clf.predict(adaptive) != y_test
+    assert fooled.mean() > 0.5
+    assert np.median(detector.decision_function(adaptive[fooled])) < np.median(detector.decision_function(plain))
+
+
+def test_attack_and_detector_bad_input(fitted, digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="X must be values inside clip"):
+        attacks.fgsm(fitted, X[:5] * 3, y[:5], 0.1)
+    with pytest.raises(ValueError, match="X must be rows of the classifier's 64 features; got '10 features'"):
+        attacks.fgsm(fitted, X[:5, :10], y[:5], 0.1)
+    with pytest.raises(ValueError, match="y must be classes the classifier was fitted on"):
+        attacks.fgsm(fitted, X[:5], [11] * 5, 0.1)
+    with pytest.raises(ValueError, match="eps must be a real number in"):
+        attacks.bim(fitted, X[:5], y[:5], -0.1)
+    with pytest.raises(ValueError, match="y must be 1-D class labels, one per row"):
+        attacks.pgd(fitted, X[:5], y[:4], 0.1)
+    with pytest.raises(ValueError, match="classifier must be a fitted RCEClassifier"):
+        NonMEDetector("nope").fit(X)
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        KDensityDetector(RCEClassifier()).fit(X)
+    with pytest.raises(ValueError, match="X must be rows of the classifier's 64 features"):
+        ConfidenceDetector(fitted).fit(X[:, :20])
+    with pytest.raises(ValueError, match="y must be classes the classifier knows"):
+        KDensityDetector(fitted).fit(X[:100], np.full(100, 42))
+    with pytest.raises(ValueError, match="features must be a callable"):
+        torch_classifier(torch.nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        RCEClassifier(loss="mse").fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="y must be class labels of at least 2 classes"):
+        RCEClassifier().fit(X[:50], np.zeros(50))
+    with pytest.raises(ValueError, match="y must be 64 labels|y must be 50 labels"):
+        RCEClassifier().fit(X[:50], y[:40])
+    with pytest.raises(ValueError, match="contain NaN|NaN"):
+        RCEClassifier().fit(np.full((5, 3), np.nan), [0, 1, 0, 1, 0])
