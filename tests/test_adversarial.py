@@ -204,3 +204,36 @@ def test_attack_and_detector_bad_input(fitted, digits):
         RCEClassifier().fit(X[:50], y[:40])
     with pytest.raises(ValueError, match="contain NaN|NaN"):
         RCEClassifier().fit(np.full((5, 3), np.nan), [0, 1, 0, 1, 0])
+
+
+def test_skorch_net_trained_with_the_rce_criterion_works_with_the_detectors(digits):
+    skorch = pytest.importorskip("skorch")
+    from pu_detect.nets import Classifier
+
+    X, y = digits
+    net = skorch.NeuralNetClassifier(
+        Classifier, module__n_features=64, module__n_classes=10, module__hidden_dims=(64, 64),
+        criterion=ReverseCrossEntropyLoss, predict_nonlinearity=reversed_softmax,
+        optimizer=torch.optim.Adam, lr=1e-3, max_epochs=40, batch_size=128, train_split=None,
+        iterator_train__shuffle=True, verbose=0,
+    )
+    with torch.random.fork_rng():  # skorch initialises from torch's global generator
+        torch.manual_seed(0)
+        net.fit(X[:1300], y[:1300].astype(np.int64))
+    assert (net.predict(X[1300:]) == y[1300:]).mean() > 0.85
+    model = torch_classifier(net)
+    assert model.logits is not None and model.n_features == 64
+    # An RCE net: the detectors read probabilities as softmax(-Z), like net.predict_proba.
+    np.testing.assert_allclose(
+        torch.softmax(model.logits(net.module_, torch.as_tensor(X[:5])), 1).detach().numpy(),
+        net.predict_proba(X[:5]), atol=1e-5)
+    X_adv = attacks.fgsm(net, X[1300:1400], y[1300:1400], eps=0.2)
+    hit = (net.predict(X[1300:1400]) == y[1300:1400]) & (net.predict(X_adv) != y[1300:1400])
+    assert hit.sum() > 30
+    for Detector in DETECTORS:
+        detector = Detector(net).fit(X[:1300], y[:1300])
+        scores = np.r_[detector.decision_function(X[1300:1400][hit]), detector.decision_function(X_adv[hit])]
+        assert np.all(np.isfinite(scores))
+    # A plain torch module with a features function works too.
+    plain = NonMEDetector(net.module_, features=lambda module, x: module.features(x)).fit(X[:1300])
+    assert plain.decision_function(X[:3]).shape == (3,)
