@@ -39,6 +39,9 @@ from .losses import ReverseCrossEntropyLoss, reverse_cross_entropy
 from .nets import Classifier, build
 
 _LOSSES = ("rce", "ce")
+#: K-density score of a row whose predicted class has no kernel centre (large and finite, so
+#: that thresholds, ROC curves and PyOD's score statistics stay defined).
+NO_DENSITY_SCORE = 1e100
 
 
 def _cross_entropy(logits, target, reduction="none"):
@@ -385,7 +388,7 @@ class ConfidenceDetector(_AdversarialDetector):
     >>> from sklearn.datasets import load_digits
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = RCEClassifier(loss="ce", hidden_dims=(64,), epochs=20, random_state=0).fit(X / 16, y)
-    >>> ConfidenceDetector(clf).fit(X / 16).threshold_ < 0
+    >>> bool(ConfidenceDetector(clf).fit(X / 16).threshold_ < 0)
     True
     """
 
@@ -496,7 +499,7 @@ class KDensityDetector(_AdversarialDetector):
             rows = np.flatnonzero(predicted == c)
             centers = self.centers_.get(int(c))
             if centers is None:  # a class with no training row: no density anywhere
-                scores[rows] = np.finfo(np.float64).max
+                scores[rows] = NO_DENSITY_SCORE
                 continue
             exponents = -_squared_distances(features[rows], centers) / self.bandwidth_
             n = np.full(len(rows), len(centers), dtype=float)
@@ -504,7 +507,9 @@ class KDensityDetector(_AdversarialDetector):
                 same = leave_out[rows][:, None] == self.center_rows_[int(c)][None, :]
                 exponents[same] = -np.inf
                 n -= same.sum(axis=1)
-            scores[rows] = -(logsumexp(exponents, axis=1) - np.log(np.maximum(n, 1)))
+            with np.errstate(divide="ignore"):  # a lone centre scored leave-one-out: no density
+                log_density = logsumexp(exponents, axis=1) - np.log(np.maximum(n, 1))
+            scores[rows] = np.where(n > 0, -log_density, NO_DENSITY_SCORE)
         return scores
 
 

@@ -118,6 +118,10 @@ def test_kdensity_by_hand():
     np.testing.assert_allclose(detector.decision_function([[1.5, 0.0]]), [0.25], atol=1e-9)
     # training row (1, 0) is scored leave-one-out: only (2, 0) remains, score 1
     np.testing.assert_allclose(detector.decision_scores_[0], 1.0, atol=1e-9)
+    # the lone centre of class 0 has no other centre left: the finite "no density" score
+    from pu_detect.adversarial import NO_DENSITY_SCORE
+
+    assert detector.decision_scores_[2] == NO_DENSITY_SCORE
 
 
 def test_detectors_separate_fgsm_on_rce(digits):
