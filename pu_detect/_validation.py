@@ -215,3 +215,12 @@ def split_unlabeled_anomalies(estimator, X, y):
     if y is None:
         return X, np.zeros(len(X), bool)
     return X, check_pu_labels(y, len(X))
+
+
+def check_params(estimator):
+    """Every parameter of ``estimator`` through its ``_parameter_checks``, as a namespace."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        **{name: check(getattr(estimator, name)) for name, check in estimator._parameter_checks.items()}
+    )

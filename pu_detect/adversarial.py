@@ -22,7 +22,6 @@ Samples from Artifacts", 2017 (kernel density).
 """
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -37,6 +36,7 @@ from . import _validation as v
 from ._training import as_tensor, predict_float64, train
 from .losses import ReverseCrossEntropyLoss, reverse_cross_entropy
 from .nets import Classifier, build
+from .persistence import PersistenceMixin
 
 _LOSSES = ("rce", "ce")
 #: K-density score of a row whose predicted class has no kernel centre (large and finite, so
@@ -48,7 +48,7 @@ def _cross_entropy(logits, target, reduction="none"):
     return torch.nn.functional.cross_entropy(logits, target, reduction=reduction)
 
 
-class RCEClassifier(ClassifierMixin, BaseEstimator):
+class RCEClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     """A neural classifier trained with reverse cross-entropy (or cross-entropy).
 
     Parameters
@@ -134,7 +134,7 @@ class RCEClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Fit the classifier on ``X`` with class labels ``y``; returns ``self``."""
-        params = SimpleNamespace(**{k: check(getattr(self, k)) for k, check in self._parameter_checks.items()})
+        params = v.check_params(self)
         X = v.check_X(self, X, reset=True)
         y = _check_targets(y, len(X))
         self.classes_, target = np.unique(y, return_inverse=True)
@@ -144,12 +144,8 @@ class RCEClassifier(ClassifierMixin, BaseEstimator):
         if params.input_shape is not None and int(np.prod(params.input_shape)) != n_features:
             v._fail("input_shape", f"a shape whose product is the number of features ({n_features})",
                     self.input_shape)
-        hidden = params.hidden_dims or ((256, 256) if params.input_shape is None else (16, 32, 64))
         generator = torch.Generator().manual_seed(params.random_state)
-        self.module_ = build(
-            lambda: Classifier(n_features, len(self.classes_), hidden, params.input_shape),
-            generator, params.device,
-        )
+        self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
         loss = reverse_cross_entropy if params.loss == "rce" else _cross_entropy
         rows = as_tensor(X, params.device)
         data = (rows, torch.as_tensor(target, device=params.device))
@@ -165,6 +161,10 @@ class RCEClassifier(ClassifierMixin, BaseEstimator):
             description=f"RCEClassifier ({params.loss})",
         )
         return self
+
+    def _make_module(self, n_features, params):
+        hidden = params.hidden_dims or ((256, 256) if params.input_shape is None else (16, 32, 64))
+        return Classifier(n_features, len(self.classes_), hidden, params.input_shape)
 
     def _rows(self, X):
         check_is_fitted(self, "module_")

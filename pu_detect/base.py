@@ -1,7 +1,6 @@
 """The shared base of every pu_detect detector: PyOD's contract, one fit template."""
 
 import warnings
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -12,6 +11,7 @@ from . import _validation as v
 from ._training import as_tensor, predict_float64, train
 from .losses import pu_risk, weighted_risk
 from .nets import build
+from .persistence import PersistenceMixin
 from .prior import estimate_prior
 
 
@@ -21,7 +21,7 @@ def _check_validation_fraction(value):
     return v.check_float(value, "validation_fraction", 0.0, 1.0)
 
 
-class BaseDeepDetector(BaseDetector):
+class BaseDeepDetector(PersistenceMixin, BaseDetector):
     """Fit template and scoring shared by all detectors (PyOD's ``BaseDetector``).
 
     Subclasses declare their ``__init__`` parameters (stored untouched) and
@@ -79,9 +79,7 @@ class BaseDeepDetector(BaseDetector):
         -------
         self
         """
-        params = SimpleNamespace(
-            **{name: check(getattr(self, name)) for name, check in self._parameter_checks.items()}
-        )
+        params = v.check_params(self)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         n_features = X_all.shape[1]
         if params.input_shape is not None and int(np.prod(params.input_shape)) != n_features:

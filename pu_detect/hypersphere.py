@@ -123,6 +123,9 @@ class DeepSVDD(BaseDeepDetector):
             n_features, params.hidden_dims, params.latent_dim, params.input_shape, bias_free=True
         )
 
+    def _empty_module(self):
+        return super()._empty_module().encoder  # the fitted module_ is the encoder
+
     def _prepare(self, params, unlabeled, anomalies, generator):
         rows = torch.cat([unlabeled, anomalies])
         if len(rows) < 2:

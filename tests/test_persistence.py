@@ -1,0 +1,113 @@
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from helpers import ESTIMATORS, ids, make_contaminated
+
+from pu_detect import PUAutoencoder, RCEClassifier
+from pu_detect.persistence import FORMAT_VERSION, load, save
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ids(ESTIMATORS))
+def test_save_load_round_trip_gives_identical_scores(estimator, tmp_path):
+    X_unlabeled, X_anom, X, _ = make_contaminated(seed=0, n_normal=200, n_hidden=20)
+    fitted = clone(estimator).fit(X_unlabeled, X_anom)
+    path = tmp_path / "model.pud"
+    fitted.save(path)
+    restored = type(fitted).load(path)
+    assert type(restored) is type(fitted) and restored.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(restored.decision_function(X), fitted.decision_function(X))
+    np.testing.assert_array_equal(restored.decision_scores_, fitted.decision_scores_)
+    if hasattr(fitted, "center_"):
+        np.testing.assert_array_equal(restored.center_, fitted.center_)
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    assert restored.threshold_ == fitted.threshold_ and restored.history_ == fitted.history_
+    # pickle keeps working, and a loaded model pickles too
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(restored)).decision_function(X[:5]),
+                                  fitted.decision_function(X[:5]))
+
+
+def test_classifier_round_trip_with_string_classes_and_feature_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    y = np.where(X["a"] > 0, "yes", "no")
+    clf = RCEClassifier(hidden_dims=(8,), epochs=5, random_state=0).fit(X, y)
+    save(clf, tmp_path / "clf.pud")
+    restored = load(tmp_path / "clf.pud")
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert list(restored.classes_) == ["no", "yes"] and list(restored.feature_names_in_) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="feature names"):
+        restored.predict(X.rename(columns={"a": "z"}))
+
+
+def fitted_file(tmp_path):
+    X_unlabeled, X_anom, _, _ = make_contaminated(seed=0, n_normal=100, n_hidden=10)
+    path = tmp_path / "m.pud"
+    PUAutoencoder(hidden_dims=(8,), latent_dim=2, epochs=2, random_state=0).fit(X_unlabeled, X_anom).save(path)
+    return path
+
+
+def rewrite(path, meta_change=None, tensors=None):
+    with zipfile.ZipFile(path) as archive:
+        meta, payload = json.loads(archive.read("meta.json")), archive.read("tensors.pt")
+    if meta_change:
+        meta_change(meta)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta.json", json.dumps(meta))
+        archive.writestr("tensors.pt", payload if tensors is None else tensors)
+
+
+def test_other_format_version_is_refused(tmp_path):
+    path = fitted_file(tmp_path)
+    rewrite(path, lambda meta: meta.update(format_version=FORMAT_VERSION + 1))
+    with pytest.raises(ValueError, match=rf"format version {FORMAT_VERSION + 1} \(written by pu_detect "
+                                         rf".*\); this pu_detect reads version {FORMAT_VERSION}"):
+        load(path)
+
+
+def test_truncated_file_is_refused(tmp_path):
+    path = fitted_file(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="is not a readable pu_detect model file"):
+        load(path)
+
+
+def test_file_that_is_not_ours_is_refused(tmp_path):
+    other = tmp_path / "other.pud"
+    other.write_bytes(b"just some bytes")
+    with pytest.raises(ValueError, match="is not a readable pu_detect model file"):
+        load(other)
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("meta.json", json.dumps({"format": "sklearn"}))
+        archive.writestr("tensors.pt", b"")
+    with pytest.raises(ValueError, match="is not a pu_detect model file: its format is 'sklearn'"):
+        load(other)
+
+
+def test_damaged_weights_and_wrong_class_are_refused(tmp_path):
+    path = fitted_file(tmp_path)
+    rewrite(path, tensors=b"not a tensor file")
+    with pytest.raises(ValueError, match="has damaged weights"):
+        load(path)
+    path = fitted_file(tmp_path)
+    rewrite(path, lambda meta: meta.update({"class": "os.system"}))
+    with pytest.raises(ValueError, match="'os.system', which is not a pu_detect estimator"):
+        load(path)
+    path = fitted_file(tmp_path)
+    rewrite(path, lambda meta: meta["params"].update(hidden_dims={"__tuple__": [16]}))
+    with pytest.raises(ValueError, match="does not match the PUAutoencoder it describes"):
+        load(path)
+    with pytest.raises(ValueError, match="holds a PUAutoencoder, not a RCEClassifier"):
+        RCEClassifier.load(fitted_file(tmp_path))
+
+
+def test_unsaveable_parameter_is_named(tmp_path):
+    X_unlabeled, X_anom, _, _ = make_contaminated(seed=0, n_normal=100, n_hidden=10)
+    model = PUAutoencoder(epochs=1, random_state=np.random.RandomState(0)).fit(X_unlabeled, X_anom)
+    with pytest.raises(TypeError, match="random_state cannot be saved: it is a RandomState"):
+        model.save(tmp_path / "m.pud")
