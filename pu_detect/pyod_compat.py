@@ -1,0 +1,63 @@
+"""Running pu_detect estimators inside PyOD's own harnesses.
+
+PyOD's benchmark loops call ``fit(X_train)`` and ``decision_function(X_test)``
+and read ``decision_scores_``, ``threshold_`` and ``labels_``: every pu_detect
+detector does this as is (semi-supervised ones warn that no anomaly is
+labeled and train unsupervised). PyOD 3's ``ADEngine`` builds its detectors
+from its own knowledge base by name; :func:`run_with_adengine` hands it a
+pu_detect detector instead, so its analysis and reporting run on ours.
+"""
+
+import copy
+
+from sklearn.base import clone
+
+
+def adengine_plan(detector):
+    """An ``ADEngine`` detection plan naming ``detector`` (the form ``run_detection`` expects)."""
+    return {
+        "detector_name": type(detector).__name__,
+        "params": detector.get_params(deep=False),
+        "reason": "pu_detect estimator supplied by the user",
+        "evidence": [],
+        "confidence": "user",
+        "alternatives": [],
+    }
+
+
+def run_with_adengine(detector, X_train, X_test=None, engine=None):
+    """Fit a clone of ``detector`` through ``ADEngine.run_detection`` and analyse the result.
+
+    Parameters
+    ----------
+    detector : a pu_detect detector (unfitted; it is cloned)
+    X_train, X_test : array-like
+    engine : pyod.utils.ad_engine.ADEngine or None
+        The engine whose analysis to use (copied, never modified); a new one by default.
+
+    Returns
+    -------
+    dict
+        ``ADEngine.run_detection``'s result (``scores_train``, ``labels_train``,
+        ``threshold``, ``detector``, ``scores_test`` ...) with ``analysis``
+        from ``ADEngine.analyze_results``, as ``ADEngine.detect`` returns.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from pyod.utils.data import generate_data
+    >>> from pu_detect import Autoencoder
+    >>> X_train, X_test, y_train, y_test = generate_data(n_train=200, n_test=50, n_features=4, random_state=0)
+    >>> result = run_with_adengine(Autoencoder(epochs=5, random_state=0), X_train, X_test)
+    >>> result["scores_test"].shape, sorted(result["analysis"])[:2]
+    ((50,), ['anomaly_ratio', 'feature_importance'])
+    """
+    if engine is None:
+        from pyod.utils.ad_engine import ADEngine
+
+        engine = ADEngine()
+    engine = copy.copy(engine)
+    engine.build_detector = lambda plan: clone(detector)  # on this copy only
+    result = engine.run_detection(X_train, adengine_plan(detector), X_test=X_test)
+    result["analysis"] = engine.analyze_results(result, X=X_train)
+    return result
