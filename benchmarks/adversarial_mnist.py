@@ -58,6 +58,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--attacks", nargs="+", default=list(ATTACKS), choices=list(ATTACKS))
+    parser.add_argument("--losses", nargs="+", default=["ce", "rce"], choices=["ce", "rce"])
+    parser.add_argument("--kd-bandwidth-multiples", type=float, nargs="*", default=[],
+                        help="also report K-density with sigma^2 = m x the median heuristic's, for each m")
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -65,7 +68,7 @@ def main():
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=args.seed)
     X_attack, y_attack = X_test[: args.n_attack], y_test[: args.n_attack]
     rows, kept = [], {}
-    for loss in ("ce", "rce"):
+    for loss in args.losses:
         start = time.perf_counter()
         clf = RCEClassifier(loss=loss, input_shape=(1, 28, 28), epochs=args.epochs, random_state=args.seed)
         clf.fit(X_train, y_train)
@@ -73,6 +76,10 @@ def main():
         print(f"{loss}: clean test accuracy {accuracy:.4f} ({len(X_test)} images), "
               f"fit {time.perf_counter() - start:.0f} s", flush=True)
         detectors = {name: D(clf).fit(X_train, y_train) for name, D in DETECTORS.items()}
+        median = detectors["K-density"].bandwidth_
+        for m in args.kd_bandwidth_multiples:
+            detectors[f"K-density x{m:g}"] = KDensityDetector(clf, bandwidth=m * median).fit(X_train, y_train)
+        print(f"{loss}: K-density median-heuristic bandwidth sigma^2 = {median:.4g}", flush=True)
         clean_correct = clf.predict(X_attack) == y_attack
         for attack in args.attacks:
             start = time.perf_counter()
@@ -95,7 +102,7 @@ def main():
             rows.append(row)
             print(attack, loss, f"{hit.sum()}/{clean_correct.sum()} successful "
                   f"({row['n_evading_kdensity']} also under the K-density threshold), {seconds:.0f} s,",
-                  ", ".join(f"{d} {row[d]:.3f}" for d in DETECTORS), flush=True)
+                  ", ".join(f"{d} {row[d]:.3f}" for d in detectors), flush=True)
     with open(args.out / "auc.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()
