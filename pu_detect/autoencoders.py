@@ -161,6 +161,8 @@ class PUAutoencoder(PURiskMixin, Autoencoder):
     separate batch of labeled anomalies, so every step sees both terms even
     when labeled anomalies are under 1% of the rows.
 
+    The parameters not listed here are those of :class:`Autoencoder`.
+
     Parameters
     ----------
     prior : float in (0, 1) or "auto", default=0.1
@@ -172,8 +174,6 @@ class PUAutoencoder(PURiskMixin, Autoencoder):
     correction : {"abs", "nnpu"}, default="abs"
         How a negative ``R-`` is corrected: the paper's absolute value, or
         Kiryo et al.'s non-negative rule (step on ``-R-`` alone).
-    **others
-        All parameters of :class:`Autoencoder`.
 
     Attributes
     ----------

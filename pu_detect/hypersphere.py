@@ -167,12 +167,12 @@ class DeepSAD(WeightedRiskMixin, DeepSVDD):
     all treated as normal, so anomalies hidden among them are pulled
     towards the centre.
 
+    The parameters not listed here are those of :class:`DeepSVDD`.
+
     Parameters
     ----------
     eta : float > 0, default=1.0
         Weight of the labeled-anomaly term.
-    **others
-        All parameters of :class:`DeepSVDD`.
 
     Examples
     --------
@@ -238,6 +238,8 @@ class PUDeepSVDD(PURiskMixin, DeepSVDD):
     the unlabeled term is removed using the labeled anomalies, so anomalies
     hidden in the unlabeled set are not pulled to the centre.
 
+    The parameters not listed here are those of :class:`DeepSVDD`.
+
     Parameters
     ----------
     prior : float in (0, 1) or "auto", default=0.1
@@ -248,8 +250,6 @@ class PUDeepSVDD(PURiskMixin, DeepSVDD):
         beat ``"auto"`` in mean AUROC (benchmarks/README.md).
     correction : {"abs", "nnpu"}, default="abs"
         As in :class:`pu_detect.PUAutoencoder`.
-    **others
-        All parameters of :class:`DeepSVDD`.
 
     Attributes
     ----------
