@@ -143,6 +143,9 @@ def _add_bench_parser(commands):
     parser.add_argument("--scheduler", default=None,
                         help="Dask scheduler address (tcp://host:8786): send the runs to its workers")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="run nothing: summarise and plot what OUT/results.csv holds (for example "
+                        "after concatenating the CSVs of several machines)")
 
 
 #: Where ``pu-detect bench`` looks for datasets by default.
@@ -164,9 +167,10 @@ def bench(args, out=None):
         datasets = list(SHIPPED_DATASETS)
     args.out.mkdir(parents=True, exist_ok=True)
     results = args.out / "results.csv"
-    added = run(datasets, models, _items(args.seeds, int), _items(args.labeled_fractions, float),
-                results=results, n_jobs=args.jobs, scheduler=args.scheduler, threads=args.threads,
-                progress=not args.no_progress)
+    added = [] if args.summary_only else run(
+        datasets, models, _items(args.seeds, int), _items(args.labeled_fractions, float),
+        results=results, n_jobs=args.jobs, scheduler=args.scheduler, threads=args.threads,
+        progress=not args.no_progress)
     rows = read_results(results)
     summary = summarise(rows)
     (args.out / "summary.md").write_text(summary + "\n")

@@ -45,6 +45,9 @@ def test_bench_command_writes_results_summary_and_plots_then_resumes(tmp_path, m
     rows = read(out / "results.csv")
     assert sorted((r["model"], r["seed"]) for r in rows) == [
         ("IForest", "0"), ("IForest", "1"), ("PUAutoencoder", "0"), ("PUAutoencoder", "1")]
+    (out / "summary.md").unlink()
+    assert cli.main(argv[:3] + ["--seeds", "0,1,2"] + argv[5:] + ["--summary-only"]) == 0
+    assert len(read(out / "results.csv")) == 4 and (out / "summary.md").exists()
 
 
 def test_failing_model_is_recorded_not_dropped(tmp_path, monkeypatch):
