@@ -391,9 +391,19 @@ def summarise(rows):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a model with no successful run
             column_means = np.nanmean(means, axis=0) if len(means) else np.full(len(models), np.nan)
-        lines.append("| **mean** | " + " | ".join(f"{x:.3f}" for x in column_means) + " |")
+        lines.append("| **mean** (sets it ran on) | " + " | ".join(f"{x:.3f}" for x in column_means) + " |")
+        complete = ~np.isnan(means).any(axis=1)
+        if not complete.all() and complete.any():
+            lines.append(f"| **mean** ({complete.sum()} sets with every model) | "
+                         + " | ".join(f"{x:.3f}" for x in means[complete].mean(axis=0)) + " |")
         lines.append(f"| **mean rank** ({n_complete} sets with every model) | "
                      + " | ".join(f"{x:.2f}" for x in ranks) + " |")
+        gaps = np.isnan(means).any(axis=0)
+        if gaps.any() and (~gaps).sum() >= 2:  # again without the models that miss some set
+            ranks_full, n_full = mean_ranks(means[:, ~gaps])
+            cells = iter(f"{x:.2f}" for x in ranks_full)
+            lines.append(f"| **mean rank**, models with every set ({n_full} sets) | "
+                         + " | ".join("—" if gap else next(cells) for gap in gaps) + " |")
         lines.append("")
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
