@@ -241,3 +241,29 @@ def test_skorch_net_trained_with_the_rce_criterion_works_with_the_detectors(digi
     # A plain torch module with a features function works too.
     plain = NonMEDetector(net.module_, features=lambda module, x: module.features(x)).fit(X[:1300])
     assert plain.decision_function(X[:3]).shape == (3,)
+
+
+# sklearn's full check suite fits on generated data of many widths, which a detector bound to one
+# fitted classifier cannot take; these are the checks of the estimator contract that apply.
+CONTRACT_CHECKS = ["check_no_attributes_set_in_init", "check_parameters_default_constructible",
+                   "check_get_params_invariance", "check_set_params", "check_estimator_cloneable",
+                   "check_estimator_repr", "check_do_not_raise_errors_in_init_or_set_params",
+                   "check_estimator_tags_renamed"]
+
+
+@pytest.mark.parametrize("Detector", DETECTORS)
+@pytest.mark.parametrize("check", CONTRACT_CHECKS)
+def test_detector_sklearn_contract_checks(Detector, check, fitted):
+    import sklearn.utils.estimator_checks as checks
+
+    getattr(checks, check)(Detector.__name__, Detector(fitted))
+
+
+@pytest.mark.parametrize("Detector", DETECTORS)
+def test_detector_does_not_change_its_parameters_when_fitted(Detector, fitted, digits):
+    X, y = digits
+    detector = Detector(fitted, contamination=0.1)
+    before = {k: v for k, v in detector.get_params().items() if k != "classifier"}
+    detector.fit(X[:300], y[:300])
+    assert {k: v for k, v in detector.get_params().items() if k != "classifier"} == before
+    assert detector.get_params()["classifier"] is fitted
