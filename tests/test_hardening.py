@@ -94,3 +94,16 @@ def test_scoring_a_million_rows_holds_a_bounded_number_of_rows():
     assert scores.shape == (1_000_000,)
     # every layer output in a batch holds at most ACTIVATION_BUDGET values: 1,024 rows of 64 units
     assert max(seen) == ACTIVATION_BUDGET // 64 and sum(seen) == 4 * 1_000_000 + 4 * 2
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=ids(ESTIMATORS))
+def test_feature_names_are_checked_at_predict_time(estimator):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    model = quiet_fit(clone(estimator), frame)
+    with pytest.raises(ValueError, match="feature names"):
+        model.decision_function(frame.rename(columns={"a": "z"}))
+    with pytest.raises(ValueError, match="feature names"):
+        model.decision_function(frame[["c", "b", "a"]])
+    np.testing.assert_array_equal(model.decision_function(frame), model.decision_scores_)
