@@ -153,8 +153,10 @@ class BaseDeepDetector(PersistenceMixin, BaseDetector):
         risk = self._risk(params, n_unlabeled, n_anomalies)
 
         def objective(module, x_unlabeled, x_anomalies):
-            rows = torch.cat([x_unlabeled, x_anomalies]) if len(x_anomalies) else x_unlabeled
-            scores = self._score(module, rows)
+            if len(x_anomalies) == 0:  # no concatenation and no slicing in the graph
+                scores = self._score(module, x_unlabeled)
+                return risk(scores, scores[:0])
+            scores = self._score(module, torch.cat([x_unlabeled, x_anomalies]))
             return risk(scores[: len(x_unlabeled)], scores[len(x_unlabeled) :])
 
         return objective
