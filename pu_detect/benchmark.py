@@ -405,11 +405,30 @@ def summarise(rows):
             lines.append(f"| **mean rank**, models with every set ({n_full} sets) | "
                          + " | ".join("—" if gap else next(cells) for gap in gaps) + " |")
         lines.append("")
+    lines += _head_to_head(rows)
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         lines += ["## Failed runs", "", "| dataset | model | seed | error |", "|:--|:--|--:|:--|"]
         lines += [f"| {r['dataset']} | {r['model']} | {r['seed']} | {r['error'][:160]} |" for r in failed]
     return "\n".join(lines)
+
+
+def _head_to_head(rows, reference="PUAutoencoder"):
+    """Markdown rows: ``reference`` against every other model on the datasets both completed."""
+    datasets, models, means = _mean_table(rows, "roc_auc")
+    if reference not in models or len(models) < 2:
+        return []
+    ref = means[:, models.index(reference)]
+    lines = [f"## Head to head: {reference} against each model, on the datasets both ran", "",
+             f"| model | datasets | {reference} mean AUROC | model mean AUROC | {reference} higher on |",
+             "|:--|--:|--:|--:|--:|"]
+    for j, model in enumerate(models):
+        both = ~np.isnan(ref) & ~np.isnan(means[:, j])
+        if model == reference or not both.any():
+            continue
+        lines.append(f"| {model} | {both.sum()} | {ref[both].mean():.3f} | {means[both, j].mean():.3f} | "
+                     f"{int(np.sum(ref[both] > means[both, j]))} |")
+    return lines + [""]
 
 
 def plot(rows, directory):
@@ -425,18 +444,22 @@ def plot(rows, directory):
     directory = Path(directory)
     datasets, models, means = _mean_table(rows, "roc_auc")
     ours = [MODELS[m].family == "pu_detect" if m in MODELS else False for m in models]
-    colours = plt.get_cmap("tab20")(np.linspace(0, 1, 20))[: len(models)]
-    markers = ["o" if mine else "D" for mine in ours]
+    colours = list(plt.get_cmap("tab20")(np.linspace(0, 1, 20))[: len(models)])
+    markers, sizes = ["o" if mine else "D" for mine in ours], [30] * len(models)
+    for j, model in enumerate(models):  # the PU estimators stand out
+        if model in ("PUAutoencoder", "PUDeepSVDD"):
+            colours[j] = "black" if model == "PUAutoencoder" else "crimson"
+            markers[j], sizes[j] = "*", 130
 
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(datasets) + 1.8), constrained_layout=True)
     for j, model in enumerate(models):
         ax.scatter(means[:, j], np.arange(len(datasets)), color=colours[j], marker=markers[j],
-                   s=36, alpha=0.85, label=model, zorder=3)
+                   s=sizes[j], alpha=0.9 if sizes[j] > 30 else 0.6, label=model, zorder=4 if sizes[j] > 30 else 3)
     ax.set_yticks(np.arange(len(datasets)), datasets)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     ax.set(xlabel="test ROC AUC (mean over seeds)",
-           title="Protocol 5.1 per dataset (circles: pu_detect, diamonds: peers)")
+           title="Protocol 5.1 per dataset (stars: PU estimators, circles: our baselines, diamonds: peers)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     by_dataset = directory / "auroc_by_dataset.png"
     fig.savefig(by_dataset, dpi=110)
