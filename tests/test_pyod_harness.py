@@ -51,3 +51,25 @@ def test_adengine_runs_our_detectors(estimator, pyod_data):
     assert result["plan"]["detector_name"] == type(estimator).__name__
     assert roc_auc_score(y_test, result["scores_test"]) > 0.8
     assert {"summary", "top_anomalies"} <= set(result["analysis"])
+
+
+def test_adversarial_detectors_in_the_pyod_loop(capsys):
+    """The adversarial detectors are PyOD detectors too: fit on clean rows, score a mixed test set."""
+    from sklearn.datasets import load_digits
+
+    from pu_detect import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier
+    from pu_detect.attacks import fgsm
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    clf = RCEClassifier(hidden_dims=(64, 64), epochs=40, random_state=0).fit(X[:1300], y[:1300])
+    X_adv = fgsm(clf, X[1300:1400], y[1300:1400], eps=0.2)
+    X_test = np.vstack([X[1400:1500], X_adv])
+    y_test = np.r_[np.zeros(100), np.ones(100)]
+    for Detector in (KDensityDetector, NonMEDetector, ConfidenceDetector):
+        detector = Detector(clf, contamination=0.05).fit(X[:1300])
+        scores = detector.decision_function(X_test)
+        evaluate_print(Detector.__name__, y_test, scores)
+        assert roc_auc_score(y_test, scores) > 0.6  # non-ME is the weakest here (0.69)
+        assert detector.predict(X_test).shape == (200,)
+    assert "KDensityDetector" in capsys.readouterr().out
