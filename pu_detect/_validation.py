@@ -224,3 +224,9 @@ def check_params(estimator):
     return SimpleNamespace(
         **{name: check(getattr(estimator, name)) for name, check in estimator._parameter_checks.items()}
     )
+
+
+def check_input_shape_fits(input_shape, checked_shape, n_features):
+    """Refuse an ``input_shape`` whose product is not the number of features."""
+    if checked_shape is not None and int(np.prod(checked_shape)) != n_features:
+        _fail("input_shape", f"a shape whose product is the number of features ({n_features})", input_shape)

@@ -141,9 +141,7 @@ class RCEClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             v._fail("y", "class labels of at least 2 classes", f"1 class ({self.classes_[0]!r})")
         n_features = X.shape[1]
-        if params.input_shape is not None and int(np.prod(params.input_shape)) != n_features:
-            v._fail("input_shape", f"a shape whose product is the number of features ({n_features})",
-                    self.input_shape)
+        v.check_input_shape_fits(self.input_shape, params.input_shape, n_features)
         generator = torch.Generator().manual_seed(params.random_state)
         self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
         loss = reverse_cross_entropy if params.loss == "rce" else _cross_entropy
@@ -204,6 +202,21 @@ def _check_targets(y, n_samples):
     if len(y) != n_samples:
         v._fail("y", f"{n_samples} labels, one per row of X", f"{len(y)} labels")
     return y
+
+
+def class_indices(classes, y, n_rows):
+    """Class labels ``y`` (one per row) as indices into ``classes``, the classifier's outputs.
+
+    ``classes=None`` (a plain torch module) takes ``y`` as the indices themselves.
+    """
+    y = _check_targets(y, n_rows)
+    if classes is None:
+        return y.astype(np.int64)
+    index = {c: i for i, c in enumerate(classes.tolist())}
+    unknown = sorted(set(np.unique(y).tolist()) - set(index))
+    if unknown:
+        v._fail("y", f"classes the classifier was fitted on ({classes.tolist()})", unknown)
+    return np.array([index[c] for c in y.tolist()], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -472,15 +485,8 @@ class KDensityDetector(_AdversarialDetector):
         if y is None:
             labels = predicted
         else:
-            y = _check_targets(y, len(X))
-            classes = model.classes
-            if classes is None:
-                classes = np.arange(logits.shape[1])
-            index = {c: i for i, c in enumerate(classes.tolist())}
-            unknown = sorted(set(np.unique(y).tolist()) - set(index))
-            if unknown:
-                v._fail("y", f"classes the classifier knows ({classes.tolist()})", unknown)
-            labels = np.array([index[c] for c in y.tolist()])
+            classes = np.arange(logits.shape[1]) if model.classes is None else model.classes
+            labels = class_indices(classes, y, len(X))
         rng = np.random.default_rng(v.check_seed(self.random_state))
         self.centers_, self.center_rows_ = {}, {}
         for c in np.unique(labels):

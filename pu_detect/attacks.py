@@ -27,7 +27,7 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from . import _validation as v
-from .adversarial import torch_classifier
+from .adversarial import class_indices, torch_classifier
 
 
 class _Target:
@@ -48,18 +48,8 @@ class _Target:
         return self.model.features(self.module, x)
 
     def class_index(self, y, n_rows):
-        """True classes as indices into the classifier's outputs."""
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != n_rows:
-            v._fail("y", f"1-D class labels, one per row ({n_rows})", f"shape {y.shape}")
-        classes = self.model.classes
-        if classes is None:
-            return torch.as_tensor(y.astype(np.int64), device=self.device)
-        index = {c: i for i, c in enumerate(classes.tolist())}
-        unknown = sorted(set(np.unique(y).tolist()) - set(index))
-        if unknown:
-            v._fail("y", f"classes the classifier was fitted on ({classes.tolist()})", unknown)
-        return torch.as_tensor([index[c] for c in y.tolist()], device=self.device)
+        """True classes as indices into the classifier's outputs, on the attack's device."""
+        return torch.as_tensor(class_indices(self.model.classes, y, n_rows), device=self.device)
 
 
 def _check_rows(X, clip, target):

@@ -82,12 +82,7 @@ class BaseDeepDetector(PersistenceMixin, BaseDetector):
         params = v.check_params(self)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         n_features = X_all.shape[1]
-        if params.input_shape is not None and int(np.prod(params.input_shape)) != n_features:
-            v._fail(
-                "input_shape",
-                f"a shape whose product is the number of features ({n_features})",
-                self.input_shape,
-            )
+        v.check_input_shape_fits(self.input_shape, params.input_shape, n_features)
         X_unlabeled, X_anomalies = X_all[~labeled], X_all[labeled]
         if len(X_unlabeled) == 0:
             raise ValueError(

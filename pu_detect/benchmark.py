@@ -372,6 +372,8 @@ def summarise(rows):
     lines = []
     for metric, title in (("roc_auc", "ROC AUC"), ("average_precision", "Average precision")):
         datasets, models, means = _mean_table(rows, metric)
+        if metric == "roc_auc":
+            roc_table = models, means
         ranks, n_complete = mean_ranks(means)
         counts = {}
         for r in rows:
@@ -405,7 +407,7 @@ def summarise(rows):
             lines.append(f"| **mean rank**, models with every set ({n_full} sets) | "
                          + " | ".join("—" if gap else next(cells) for gap in gaps) + " |")
         lines.append("")
-    lines += _head_to_head(rows)
+    lines += _head_to_head(*roc_table)
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         lines += ["## Failed runs", "", "| dataset | model | seed | error |", "|:--|:--|--:|:--|"]
@@ -413,9 +415,11 @@ def summarise(rows):
     return "\n".join(lines)
 
 
-def _head_to_head(rows, reference="PUAutoencoder"):
-    """Markdown rows: ``reference`` against every other model on the datasets both completed."""
-    datasets, models, means = _mean_table(rows, "roc_auc")
+def _head_to_head(models, means, reference="PUAutoencoder"):
+    """Markdown rows: ``reference`` against every other model on the datasets both completed.
+
+    ``models`` and ``means`` are the ROC AUC table of :func:`_mean_table`.
+    """
     if reference not in models or len(models) < 2:
         return []
     ref = means[:, models.index(reference)]

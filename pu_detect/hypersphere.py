@@ -243,11 +243,7 @@ class PUDeepSVDD(PURiskMixin, DeepSVDD):
     Parameters
     ----------
     prior : float in (0, 1) or "auto", default=0.1
-        Anomaly fraction of the unlabeled data. ``"auto"`` estimates it by
-        cross-fitted Best Bin Estimation (:mod:`pu_detect.prior`), which
-        overestimates when few anomalies are labeled. The default is the
-        paper's 0.1: over 18 ADBench sets it matched the true fraction and
-        beat ``"auto"`` in mean AUROC (benchmarks/README.md).
+        Anomaly fraction of the unlabeled data, as in :class:`pu_detect.PUAutoencoder`.
     correction : {"abs", "nnpu"}, default="abs"
         As in :class:`pu_detect.PUAutoencoder`.
 

@@ -186,7 +186,7 @@ def test_attack_and_detector_bad_input(fitted, digits):
         attacks.fgsm(fitted, X[:5], [11] * 5, 0.1)
     with pytest.raises(ValueError, match="eps must be a real number in"):
         attacks.bim(fitted, X[:5], y[:5], -0.1)
-    with pytest.raises(ValueError, match="y must be 1-D class labels, one per row"):
+    with pytest.raises(ValueError, match="y must be 5 labels, one per row of X; got '4 labels'"):
         attacks.pgd(fitted, X[:5], y[:4], 0.1)
     with pytest.raises(ValueError, match="classifier must be a fitted RCEClassifier"):
         NonMEDetector("nope").fit(X)
@@ -196,7 +196,7 @@ def test_attack_and_detector_bad_input(fitted, digits):
         KDensityDetector(RCEClassifier()).fit(X)
     with pytest.raises(ValueError, match="X must be rows of the classifier's 64 features"):
         ConfidenceDetector(fitted).fit(X[:, :20])
-    with pytest.raises(ValueError, match="y must be classes the classifier knows"):
+    with pytest.raises(ValueError, match="y must be classes the classifier was fitted on"):
         KDensityDetector(fitted).fit(X[:100], np.full(100, 42))
     with pytest.raises(ValueError, match="features must be a callable"):
         torch_classifier(torch.nn.Linear(3, 2))
