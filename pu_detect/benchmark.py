@@ -20,8 +20,12 @@ import csv
 import importlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 import traceback
 import warnings
@@ -203,18 +207,27 @@ def dataset_name(dataset):
     return str(dataset) if str(dataset) in SHIPPED_DATASETS else Path(dataset).stem
 
 
-def run_one(dataset, model, seed, labeled_fraction, threads=1):
+def run_one(dataset, model, seed, labeled_fraction, threads=1, time_limit=None):
     """One benchmark run; never raises: a failure becomes a row with ``status="failed"``.
 
     ``threads`` caps torch's and the BLAS/OpenMP thread pools for this run
     (a benchmark's setting, made here because each run may land in a fresh
-    worker process).
+    worker process). With ``time_limit`` (seconds) the run happens in a child
+    Python process that is killed when the limit passes; the row then records
+    a ``TimeoutError``, so one peer that needs hours cannot stall a sweep.
+
+    Examples
+    --------
+    >>> row = run_one("thyroid", "IForest", seed=0, labeled_fraction=0.1)
+    >>> row["status"], row["roc_auc"] > 0.9
+    ('ok', True)
     """
+    if time_limit is not None:
+        return _run_in_child(dataset, model, seed, labeled_fraction, threads, time_limit)
     import torch
     from threadpoolctl import threadpool_limits
 
-    row = dict(dataset=dataset_name(dataset), model=model, seed=seed,
-               labeled_fraction=labeled_fraction, versions=versions(MODELS[model].package))
+    row = _row(dataset, model, seed, labeled_fraction)
     torch.set_num_threads(threads)
     try:
         with threadpool_limits(threads), warnings.catch_warnings():
@@ -229,6 +242,38 @@ def run_one(dataset, model, seed, labeled_fraction, threads=1):
         row.update(status="failed", error=f"{type(error).__name__}: {error} "
                    f"({Path(last.filename).name}:{last.lineno})"[:500])
     return row
+
+
+def _row(dataset, model, seed, labeled_fraction):
+    return dict(dataset=dataset_name(dataset), model=model, seed=seed,
+                labeled_fraction=labeled_fraction, versions=versions(MODELS[model].package))
+
+
+_CHILD = (
+    "import json, sys\n"
+    "from pu_detect.benchmark import run_one\n"
+    "row = run_one(*json.loads(sys.argv[1]))\n"
+    "open(sys.argv[2], 'w').write(json.dumps(row))\n"
+)
+
+
+def _run_in_child(dataset, model, seed, labeled_fraction, threads, time_limit):
+    """:func:`run_one` in a fresh interpreter, killed after ``time_limit`` seconds."""
+    arguments = json.dumps([str(dataset), model, seed, labeled_fraction, threads])
+    with tempfile.TemporaryDirectory() as folder:
+        result = Path(folder) / "row.json"
+        try:
+            child = subprocess.run([sys.executable, "-c", _CHILD, arguments, str(result)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   timeout=time_limit, check=False)
+        except subprocess.TimeoutExpired:
+            error = f"TimeoutError: no result within time_limit={time_limit:g} s; the run was killed"
+        else:
+            if result.exists():
+                return json.loads(result.read_text())
+            tail = child.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+            error = f"ChildProcessError: the run's process exited with code {child.returncode}: {tail[0]}"
+    return _row(dataset, model, seed, labeled_fraction) | dict(status="failed", error=error[:500])
 
 
 def read_results(path):
@@ -248,7 +293,7 @@ def _format(value):
 
 
 def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
-        scheduler=None, threads=1, progress=True):
+        scheduler=None, threads=1, time_limit=None, progress=True):
     """Run protocol 5.1 for every (dataset, model, seed, labeled fraction) not yet in ``results``.
 
     Parameters
@@ -271,6 +316,10 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
         must be readable by the workers.
     threads : int
         Threads per run.
+    time_limit : float or None
+        Seconds a run may take; a run still going then is killed and recorded
+        as failed (each run then starts its own Python process, about two
+        seconds of imports). ``None``: no limit, runs share worker processes.
     progress : bool
         Show a tqdm progress bar.
 
@@ -290,6 +339,8 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
     ]
     n_jobs = v.check_int(n_jobs, "n_jobs", min_value=-1)
     threads = v.check_int(threads, "threads")
+    if time_limit is not None:
+        time_limit = v.check_float(time_limit, "time_limit", 0, np.inf)
     done = {_key(row) for row in read_results(results)}
     todo = [
         (dataset, model, seed, fraction)
@@ -308,7 +359,7 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
         writer = csv.DictWriter(f, FIELDS)
         if new_file:
             writer.writeheader()
-        jobs = (delayed(run_one)(*task, threads=threads) for task in todo)
+        jobs = (delayed(run_one)(*task, threads=threads, time_limit=time_limit) for task in todo)
         with parallel_config(backend=backend, n_jobs=n_jobs if scheduler is None else -1):
             stream = Parallel(return_as="generator_unordered")(jobs)
             for row in tqdm(stream, total=len(todo), desc="bench", disable=not progress):

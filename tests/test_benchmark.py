@@ -66,6 +66,28 @@ def test_failing_model_is_recorded_not_dropped(tmp_path, monkeypatch):
     assert "| cardio | " in summary and "—" in summary  # the failed cell is shown as missing
 
 
+def test_time_limit_kills_a_slow_run_and_keeps_a_quick_one(tmp_path):
+    # In a child process: a quick run gives the same row as in-process; a run
+    # past its limit (0.05 s is less than the child's own imports) is killed
+    # and recorded as failed with a TimeoutError.
+    results = tmp_path / "r.csv"
+    added = benchmark.run(["thyroid"], ["IForest"], [0], results=results, time_limit=300, progress=False)
+    in_process = benchmark.run_one("thyroid", "IForest", 0, 0.1)
+    assert added[0]["status"] == "ok" and added[0]["roc_auc"] == in_process["roc_auc"]
+    slow = benchmark.run_one("thyroid", "IForest", 1, 0.1, time_limit=0.05)
+    assert slow["status"] == "failed" and slow["dataset"] == "thyroid" and slow["seed"] == 1
+    assert slow["error"].startswith("TimeoutError: no result within time_limit=0.05 s")
+    with pytest.raises(ValueError, match="time_limit must be a real number in"):
+        benchmark.run(["thyroid"], ["IForest"], [0], results=results, time_limit=0, progress=False)
+
+
+def test_a_child_process_that_dies_is_recorded_with_its_last_error_line(monkeypatch):
+    monkeypatch.setattr(benchmark, "_CHILD", "import sys\nsys.exit('out of memory, say')\n")
+    row = benchmark.run_one("thyroid", "IForest", 0, 0.1, time_limit=60)
+    assert row["status"] == "failed" and row["model"] == "IForest"
+    assert row["error"] == "ChildProcessError: the run's process exited with code 1: out of memory, say"
+
+
 def test_runs_on_a_dask_cluster_over_loopback(tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
