@@ -24,6 +24,8 @@ CONFIGS = {
     "prior_auto": dict(prior="auto"),
     "prior_0.1": dict(prior=0.1),
     "prior_true": dict(prior="true"),
+    "correction_nnpu": dict(correction="nnpu"),
+    "epochs200": dict(epochs=200),
 }
 CLASSES = {
     "PUAutoencoder": PUAutoencoder,
