@@ -459,6 +459,7 @@ def summarise(rows):
                          + " | ".join("—" if gap else next(cells) for gap in gaps) + " |")
         lines.append("")
     lines += _head_to_head(*roc_table)
+    lines += _coverage(rows, roc_table[0])
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         lines += ["## Failed runs", "", "| dataset | model | seed | error |", "|:--|:--|--:|:--|"]
@@ -483,6 +484,17 @@ def _head_to_head(models, means, reference="PUAutoencoder"):
             continue
         lines.append(f"| {model} | {both.sum()} | {ref[both].mean():.3f} | {means[both, j].mean():.3f} | "
                      f"{int(np.sum(ref[both] > means[both, j]))} |")
+    return lines + [""]
+
+
+def _coverage(rows, models):
+    """Markdown rows: runs per model that succeeded and failed, and on how many datasets."""
+    lines = ["## Runs per model", "", "| model | successful | failed | datasets with a successful run |",
+             "|:--|--:|--:|--:|"]
+    for model in models:
+        mine = [r for r in rows if r["model"] == model]
+        ok = [r for r in mine if r["status"] == "ok"]
+        lines.append(f"| {model} | {len(ok)} | {len(mine) - len(ok)} | {len({r['dataset'] for r in ok})} |")
     return lines + [""]
 
 

@@ -63,6 +63,7 @@ def test_failing_model_is_recorded_not_dropped(tmp_path, monkeypatch):
     assert rows["Broken"]["roc_auc"] == ""
     summary = benchmark.summarise(read(results))
     assert "## Failed runs" in summary and "peer exploded" in summary
+    assert "| IForest | 1 | 0 | 1 |" in summary and "| Broken | 0 | 1 | 0 |" in summary  # runs per model
     assert "| cardio | " in summary and "—" in summary  # the failed cell is shown as missing
 
 
