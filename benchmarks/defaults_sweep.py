@@ -26,6 +26,8 @@ CONFIGS = {
     "prior_true": dict(prior="true"),
     "correction_nnpu": dict(correction="nnpu"),
     "epochs200": dict(epochs=200),
+    "batch64": dict(batch_size=64),
+    "batch256": dict(batch_size=256),
 }
 CLASSES = {
     "PUAutoencoder": PUAutoencoder,
