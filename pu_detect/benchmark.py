@@ -470,20 +470,29 @@ def summarise(rows):
 def _head_to_head(models, means, reference="PUAutoencoder"):
     """Markdown rows: ``reference`` against every other model on the datasets both completed.
 
-    ``models`` and ``means`` are the ROC AUC table of :func:`_mean_table`.
+    ``models`` and ``means`` are the ROC AUC table of :func:`_mean_table`. The
+    last column is the two-sided Wilcoxon signed-rank p-value of the
+    per-dataset differences (exact for small tables; "—" when every
+    difference is zero), so that a lead on a few sets is not read as a
+    difference between the models.
     """
+    from scipy.stats import wilcoxon
+
     if reference not in models or len(models) < 2:
         return []
     ref = means[:, models.index(reference)]
     lines = [f"## Head to head: {reference} against each model, on the datasets both ran", "",
-             f"| model | datasets | {reference} mean AUROC | model mean AUROC | {reference} higher on |",
-             "|:--|--:|--:|--:|--:|"]
+             f"| model | datasets | {reference} mean AUROC | model mean AUROC | {reference} higher on "
+             "| Wilcoxon p |",
+             "|:--|--:|--:|--:|--:|--:|"]
     for j, model in enumerate(models):
         both = ~np.isnan(ref) & ~np.isnan(means[:, j])
         if model == reference or not both.any():
             continue
+        differences = ref[both] - means[both, j]
+        p_value = wilcoxon(differences).pvalue if np.any(differences != 0) else np.nan
         lines.append(f"| {model} | {both.sum()} | {ref[both].mean():.3f} | {means[both, j].mean():.3f} | "
-                     f"{int(np.sum(ref[both] > means[both, j]))} |")
+                     f"{int(np.sum(differences > 0))} | {'—' if np.isnan(p_value) else f'{p_value:.3f}'} |")
     return lines + [""]
 
 

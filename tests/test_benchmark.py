@@ -154,3 +154,15 @@ def test_cli_bench_lists_every_model_in_help():
             cli.main(["bench", "--help"])
     for name in benchmark.MODELS:
         assert name in out.getvalue().replace("\n", " ").replace("- ", "-")
+
+
+def test_head_to_head_counts_wins_and_gives_the_wilcoxon_p_value_by_hand():
+    # PUAutoencoder higher on all six sets: the exact two-sided signed-rank p is 2 / 2**6.
+    rows = [dict(dataset=f"d{i}", model=model, seed="0", status="ok", roc_auc=str(auc),
+                 average_precision="0.5")
+            for i in range(6) for model, auc in (("PUAutoencoder", 0.9 - 0.01 * i), ("IForest", 0.8))]
+    rows += [dict(dataset=f"d{i}", model="HGB", seed="0", status="ok", roc_auc=str(0.9 - 0.01 * i),
+                  average_precision="0.5") for i in range(6)]
+    summary = benchmark.summarise(rows)
+    assert "| IForest | 6 | 0.875 | 0.800 | 6 | 0.031 |" in summary
+    assert "| HGB | 6 | 0.875 | 0.875 | 0 | — |" in summary  # identical scores: no test
