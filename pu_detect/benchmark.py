@@ -293,7 +293,7 @@ def _format(value):
 
 
 def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
-        scheduler=None, threads=1, time_limit=None, progress=True):
+        scheduler=None, threads=1, time_limit=None, retry_failed=False, progress=True):
     """Run protocol 5.1 for every (dataset, model, seed, labeled fraction) not yet in ``results``.
 
     Parameters
@@ -320,6 +320,10 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
         Seconds a run may take; a run still going then is killed and recorded
         as failed (each run then starts its own Python process, about two
         seconds of imports). ``None``: no limit, runs share worker processes.
+    retry_failed : bool
+        Run again the requested runs that ``results`` records as failed (for
+        example killed by an earlier, shorter ``time_limit``); their failed
+        rows are removed from ``results`` first, so each run keeps one row.
     progress : bool
         Show a tqdm progress bar.
 
@@ -341,7 +345,8 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
     threads = v.check_int(threads, "threads")
     if time_limit is not None:
         time_limit = v.check_float(time_limit, "time_limit", 0, np.inf)
-    done = {_key(row) for row in read_results(results)}
+    previous = read_results(results)
+    done = {_key(row) for row in previous if row["status"] == "ok" or not retry_failed}
     todo = [
         (dataset, model, seed, fraction)
         for seed in seeds  # seed-major: an interrupted run has covered every dataset evenly
@@ -354,6 +359,12 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
     if not todo:
         return added
     Path(results).parent.mkdir(parents=True, exist_ok=True)
+    retried = {(dataset_name(d), m, seed, fraction) for d, m, seed, fraction in todo}
+    if any(_key(row) in retried for row in previous):  # failed rows about to be retried
+        with open(results, "w", newline="") as f:
+            writer = csv.DictWriter(f, FIELDS)
+            writer.writeheader()
+            writer.writerows(row for row in previous if _key(row) not in retried)
     new_file = not os.path.exists(results) or os.path.getsize(results) == 0
     with open(results, "a", newline="") as f, _backend(scheduler) as backend:
         writer = csv.DictWriter(f, FIELDS)

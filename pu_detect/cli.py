@@ -145,6 +145,9 @@ def _add_bench_parser(commands):
     parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                         help="kill a run still going after SECONDS and record it as failed "
                         "(each run then starts its own Python process)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run again the runs OUT/results.csv records as failed (replacing their "
+                        "rows), for example with a longer --time-limit")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--summary-only", action="store_true",
                         help="run nothing: summarise and plot what OUT/results.csv holds (for example "
@@ -173,7 +176,7 @@ def bench(args, out=None):
     added = [] if args.summary_only else run(
         datasets, models, _items(args.seeds, int), _items(args.labeled_fractions, float),
         results=results, n_jobs=args.jobs, scheduler=args.scheduler, threads=args.threads,
-        time_limit=args.time_limit, progress=not args.no_progress)
+        time_limit=args.time_limit, retry_failed=args.retry_failed, progress=not args.no_progress)
     rows = read_results(results)
     summary = summarise(rows)
     (args.out / "summary.md").write_text(summary + "\n")

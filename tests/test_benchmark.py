@@ -57,7 +57,7 @@ def test_failing_model_is_recorded_not_dropped(tmp_path, monkeypatch):
     monkeypatch.setitem(benchmark.MODELS, "Broken", benchmark.ModelSpec(broken, False, family="peer"))
     results = tmp_path / "r.csv"
     benchmark.run(["cardio"], ["IForest", "Broken"], [3], results=results, progress=False)
-    rows = {r["model"]: r for r in read(results)}
+    rows = rows_before_retry = {r["model"]: r for r in read(results)}
     assert rows["IForest"]["status"] == "ok"
     assert rows["Broken"]["status"] == "failed" and "RuntimeError: peer exploded" in rows["Broken"]["error"]
     assert rows["Broken"]["roc_auc"] == ""
@@ -65,6 +65,16 @@ def test_failing_model_is_recorded_not_dropped(tmp_path, monkeypatch):
     assert "## Failed runs" in summary and "peer exploded" in summary
     assert "| IForest | 1 | 0 | 1 |" in summary and "| Broken | 0 | 1 | 0 |" in summary  # runs per model
     assert "| cardio | " in summary and "—" in summary  # the failed cell is shown as missing
+
+    # Resuming skips the failed run; --retry-failed runs it again and replaces its row.
+    assert benchmark.run(["cardio"], ["IForest", "Broken"], [3], results=results, progress=False) == []
+    monkeypatch.setitem(benchmark.MODELS, "Broken", benchmark.MODELS["IForest"])
+    added = benchmark.run(["cardio"], ["IForest", "Broken"], [3], results=results, retry_failed=True,
+                          progress=False)
+    assert [r["model"] for r in added] == ["Broken"] and added[0]["status"] == "ok"
+    rows = read(results)
+    assert sorted((r["model"], r["status"]) for r in rows) == [("Broken", "ok"), ("IForest", "ok")]
+    assert {r["model"]: r["roc_auc"] for r in rows}["IForest"] == rows_before_retry["IForest"]["roc_auc"]
 
 
 def test_time_limit_kills_a_slow_run_and_keeps_a_quick_one(tmp_path):
