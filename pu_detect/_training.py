@@ -8,6 +8,7 @@ are under 1% of the rows. All randomness comes from a local
 ``torch.Generator``; torch's global RNG is never read or advanced.
 """
 
+import contextlib
 import copy
 import math
 
@@ -82,6 +83,38 @@ class _CyclicBatches:
         batch = _rows(self._shuffled, slice(self._position, self._position + self.batch_size))
         self._position += self.batch_size
         return batch
+
+
+def flushing_subnormals():
+    """Whether this thread's CPU flushes subnormal floats to zero now (``torch.set_flush_denormal``).
+
+    torch has a setter and no getter, so this divides a normal float32 by 100
+    and checks whether the subnormal result came back as zero.
+    """
+    return bool(torch.tensor(2e-38) / 100 == 0)
+
+
+@contextlib.contextmanager
+def subnormals_as_zero():
+    """Flush subnormal floats to zero on this thread inside the block, then restore the setting.
+
+    Weights and Adam moments that weight decay shrinks toward zero (a unit
+    that no data reaches, a constant feature) pass through float32's
+    subnormal range below 1.2e-38, where each arithmetic operation costs
+    about a hundred times a normal one on x86 CPUs. On ADBench's shuttle set
+    (34,367 training rows, one thread) 20 epochs of PUAutoencoder took 12.8
+    to 17.6 s with subnormals and 6.8 to 9.4 s without. Values that small
+    change no score a float32 network computes. The flag is the calling
+    thread's (torch's own threads keep theirs), and where the CPU has no
+    such mode (``torch.set_flush_denormal`` returns False) nothing changes.
+    """
+    was_flushing = flushing_subnormals()
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if supported and not was_flushing:
+            torch.set_flush_denormal(False)
 
 
 class FlatAdam:
@@ -203,6 +236,11 @@ def train(
     ------
     FloatingPointError
         When the objective becomes NaN or infinite.
+
+    Notes
+    -----
+    Training runs inside :func:`subnormals_as_zero`, which restores the
+    thread's subnormal-float setting when it returns or raises.
     """
     if validation_fraction:
         unlabeled, valid_unlabeled = _split_validation(unlabeled, validation_fraction, generator)
@@ -217,37 +255,38 @@ def train(
         best_loss, best_state = np.inf, None
     progress = tqdm(range(epochs), desc=description, disable=not verbose, leave=False)
     try:
-        for epoch in progress:
-            module.train()
-            total, steps = torch.zeros((), device=_device(unlabeled)), 0
-            for x_unlabeled in unlabeled_batches.epoch():
-                loss = objective(module, x_unlabeled, anomaly_batches.next())
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.detach()
-                steps += 1
-            epoch_loss = total.item() / max(steps, 1)
-            if not np.isfinite(epoch_loss):
-                raise FloatingPointError(
-                    f"The training loss became {epoch_loss} at epoch {epoch + 1}. Scale the "
-                    "features (for example with sklearn's MinMaxScaler or StandardScaler) "
-                    f"or lower lr (now {lr})."
-                )
-            history["loss"].append(epoch_loss)
-            postfix = {"loss": f"{epoch_loss:.4g}"}
-            if validation_fraction:
-                module.eval()
-                with torch.no_grad():
-                    val_loss = objective(module, valid_unlabeled, valid_anomalies).item()
-                history["val_loss"].append(val_loss)
-                postfix["val_loss"] = f"{val_loss:.4g}"
-                if val_loss < best_loss:
-                    best_loss, history["best_epoch"] = val_loss, epoch
-                    best_state = copy.deepcopy(module.state_dict())
-                elif epoch - history["best_epoch"] >= n_iter_no_change:
-                    break
-            progress.set_postfix(postfix, refresh=False)
+        with subnormals_as_zero():
+            for epoch in progress:
+                module.train()
+                total, steps = torch.zeros((), device=_device(unlabeled)), 0
+                for x_unlabeled in unlabeled_batches.epoch():
+                    loss = objective(module, x_unlabeled, anomaly_batches.next())
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.detach()
+                    steps += 1
+                epoch_loss = total.item() / max(steps, 1)
+                if not np.isfinite(epoch_loss):
+                    raise FloatingPointError(
+                        f"The training loss became {epoch_loss} at epoch {epoch + 1}. Scale the "
+                        "features (for example with sklearn's MinMaxScaler or StandardScaler) "
+                        f"or lower lr (now {lr})."
+                    )
+                history["loss"].append(epoch_loss)
+                postfix = {"loss": f"{epoch_loss:.4g}"}
+                if validation_fraction:
+                    module.eval()
+                    with torch.no_grad():
+                        val_loss = objective(module, valid_unlabeled, valid_anomalies).item()
+                    history["val_loss"].append(val_loss)
+                    postfix["val_loss"] = f"{val_loss:.4g}"
+                    if val_loss < best_loss:
+                        best_loss, history["best_epoch"] = val_loss, epoch
+                        best_state = copy.deepcopy(module.state_dict())
+                    elif epoch - history["best_epoch"] >= n_iter_no_change:
+                        break
+                progress.set_postfix(postfix, refresh=False)
     finally:
         optimizer.release()
     if validation_fraction and best_state is not None:

@@ -4,7 +4,14 @@ import pytest
 import torch
 
 from pu_detect import Autoencoder
-from pu_detect._training import FlatAdam, _CyclicBatches, predict_batched, train
+from pu_detect._training import (
+    FlatAdam,
+    _CyclicBatches,
+    flushing_subnormals,
+    predict_batched,
+    subnormals_as_zero,
+    train,
+)
 
 
 def test_epoch_covers_every_row_once_in_slices():
@@ -87,3 +94,55 @@ def test_flat_adam_matches_torch_adam(weight_decay):
     # released parameters no longer share one buffer
     pointers = {p.untyped_storage().data_ptr() for p in flat_net.parameters()}
     assert len(pointers) == len(list(flat_net.parameters()))
+
+
+@pytest.fixture
+def subnormal_mode():
+    """Skip where the CPU cannot flush subnormals; put the thread's setting back afterwards."""
+    before = flushing_subnormals()
+    if not torch.set_flush_denormal(before):
+        pytest.skip("this CPU has no flush-to-zero mode")
+    yield
+    torch.set_flush_denormal(before)
+
+
+def test_flushing_subnormals_reads_the_setting(subnormal_mode):
+    torch.set_flush_denormal(True)
+    assert flushing_subnormals()
+    assert (torch.tensor(2e-38) / 100).item() == 0.0
+    torch.set_flush_denormal(False)
+    assert not flushing_subnormals()
+    assert (torch.tensor(2e-38) / 100).item() > 0.0
+
+
+@pytest.mark.parametrize("before", [False, True])
+def test_training_flushes_subnormals_and_restores_the_setting(subnormal_mode, before):
+    torch.set_flush_denormal(before)
+    seen = []
+    module = torch.nn.Linear(2, 1)
+
+    def objective(module, x_unlabeled, x_anomalies):
+        seen.append(flushing_subnormals())
+        return module(x_unlabeled).square().mean()
+
+    train(module, objective, torch.ones(4, 2), torch.ones(0, 2), epochs=1, batch_size=2, lr=0.1,
+          weight_decay=0.0, generator=torch.Generator().manual_seed(0))
+    assert seen == [True, True]
+    assert flushing_subnormals() == before
+
+    def failing(module, x_unlabeled, x_anomalies):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        train(module, failing, torch.ones(4, 2), torch.ones(0, 2), epochs=1, batch_size=2,
+              lr=0.1, weight_decay=0.0, generator=torch.Generator())
+    assert flushing_subnormals() == before
+
+
+def test_subnormals_as_zero_nests(subnormal_mode):
+    torch.set_flush_denormal(False)
+    with subnormals_as_zero():
+        with subnormals_as_zero():
+            pass
+        assert flushing_subnormals()
+    assert not flushing_subnormals()
