@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 from helpers import ESTIMATORS, ids
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
@@ -23,10 +23,15 @@ def quiet_fit(estimator, X, y=None):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=ids(ESTIMATORS))
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same examples on every run, so CI cannot pass or fail by the draw.
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n_rows=st.integers(2, 40), n_features=st.integers(1, 6), dtype=st.sampled_from(DTYPES),
        seed=st.integers(0, 2**16), with_labels=st.booleans())
 def test_any_shape_and_dtype_gives_finite_scores(estimator, n_rows, n_features, dtype, seed, with_labels):
+    # Two rows with one labeled leave one unlabeled row, which the batch-normalised SVDD
+    # encoders refuse with a clear error (tested in test_hypersphere); not this test's subject.
+    assume(not (with_labels and n_rows < 3))
     rng = np.random.default_rng(seed)
     X = (rng.normal(size=(n_rows, n_features)) * 3).astype(dtype)
     y = None
