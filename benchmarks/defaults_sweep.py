@@ -28,6 +28,14 @@ CONFIGS = {
     "epochs200": dict(epochs=200),
     "batch64": dict(batch_size=64),
     "batch256": dict(batch_size=256),
+    "wd1e-4": dict(weight_decay=1e-4),
+    "wd0": dict(weight_decay=0.0),
+    "epochs50": dict(epochs=50),
+    "prior_0.2": dict(prior=0.2),
+    "prior_0.3": dict(prior=0.3),
+    "prior_0.5": dict(prior=0.5),
+    "h256_z32": dict(hidden_dims=(256,), latent_dim=32),
+    "early_stopping": dict(epochs=200, validation_fraction=0.1),
 }
 CLASSES = {
     "PUAutoencoder": PUAutoencoder,
