@@ -34,7 +34,6 @@ CONFIGS = {
     "prior_0.2": dict(prior=0.2),
     "prior_0.3": dict(prior=0.3),
     "prior_0.5": dict(prior=0.5),
-    "h256_z32": dict(hidden_dims=(256,), latent_dim=32),
     "early_stopping": dict(epochs=200, validation_fraction=0.1),
 }
 CLASSES = {
