@@ -3,17 +3,22 @@
 Semi-supervised detectors learn from a contaminated unlabeled set plus a few
 labeled anomalies (positive-unlabeled learning); every estimator has ``fit``,
 ``decision_function`` (higher = more anomalous) and ``predict`` (0/1).
-Adversarial-example detection: :class:`RCEClassifier` (reverse cross-entropy
+Adversarial-example detection: ``RCEClassifier`` (reverse cross-entropy
 training) with the K-density, non-ME and confidence detectors, and the
-attacks of :mod:`pu_detect.attacks`.
+attacks of ``pu_detect.attacks``.
+
+Layout: ``engine`` (training loop, optimisers, inference) and ``networks`` /
+``losses`` (building blocks) under ``anomaly`` (the detectors), ``classifiers``,
+``attacks`` and ``adversarial`` (detectors over a classifier); ``bench`` runs
+the benchmark, ``utils`` holds validation, atomic writes and discovery.
 """
 
-from .adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier
-from .autoencoders import ABC, Autoencoder, PUAutoencoder
-from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
+from .adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector
+from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
+from .classifiers import RCEClassifier
 
 __all__ = [
     "ABC", "Autoencoder", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
     "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "RCEClassifier",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .benchmark import evaluate
+from .bench import evaluate
 from .datasets import SHIPPED_DATASETS, load_dataset, pu_split
 
 DEMO_MODELS = ("PUAutoencoder", "ABC", "Autoencoder", "IForest")
@@ -114,7 +114,7 @@ def _items(values, convert=str):
 
 
 def _add_bench_parser(commands):
-    from .benchmark import MODELS
+    from .bench import MODELS
 
     ours = [name for name, spec in MODELS.items() if spec.family == "pu_detect"]
     parser = commands.add_parser(
@@ -160,7 +160,7 @@ DEFAULT_DATA_DIR = "../shared/data/adbench"
 
 def bench(args, out=None):
     """``pu-detect bench``: run, then summarise everything in the results file."""
-    from .benchmark import MODELS, available, find_datasets, plot, read_results, resolve_names, run, summarise
+    from .bench import MODELS, available, find_datasets, plot, read_results, resolve_names, run, summarise
 
     models = _items(args.models)
     if models == ["all"]:

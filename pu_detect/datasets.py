@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import Bunch
 
-from . import _validation as v
+from .utils import validation as v
 
 #: Names accepted by :func:`load_dataset` (provenance in ``pu_detect/data/README.md``).
 SHIPPED_DATASETS = ("thyroid", "cardio")

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import make_scorer, roc_auc_score
 
-from . import _validation as v
+from .utils import validation as v
 
 
 def pu_roc_auc(y_pu, scores):

@@ -93,9 +93,9 @@ def save(estimator, path):
 
 
 def _estimator_classes():
-    from . import (ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, RCEClassifier)
+    from .utils.discovery import all_estimators
 
-    return {c.__name__: c for c in (ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, RCEClassifier)}
+    return {name: cls for name, cls in all_estimators() if issubclass(cls, PersistenceMixin)}
 
 
 def load(path):
@@ -163,7 +163,7 @@ class PersistenceMixin:
 
     def _empty_module(self):
         """The fitted network's architecture, uninitialised, for the saved weights."""
-        from . import _validation as v
+        from .utils import validation as v
 
         params = v.check_params(self)
         with torch.device("meta"):

@@ -94,7 +94,7 @@ def test_detector_contract(Detector, fitted, digits):
 
 
 def test_non_me_by_hand():
-    from pu_detect.adversarial import _non_max_entropy
+    from pu_detect.adversarial.detectors import _non_max_entropy
 
     # probabilities (0.7, 0.2, 0.1): renormalised non-max (2/3, 1/3): entropy 0.6365
     logits = np.log([[0.7, 0.2, 0.1], [0.5, 0.25, 0.25]])
@@ -188,7 +188,7 @@ def test_attack_and_detector_bad_input(fitted, digits):
         attacks.bim(fitted, X[:5], y[:5], -0.1)
     with pytest.raises(ValueError, match="y must be 5 labels, one per row of X; got '4 labels'"):
         attacks.pgd(fitted, X[:5], y[:4], 0.1)
-    with pytest.raises(ValueError, match="classifier must be a fitted RCEClassifier"):
+    with pytest.raises(ValueError, match="classifier must be a fitted pu_detect classifier"):
         NonMEDetector("nope").fit(X)
     from sklearn.exceptions import NotFittedError
 
@@ -198,8 +198,10 @@ def test_attack_and_detector_bad_input(fitted, digits):
         ConfidenceDetector(fitted).fit(X[:, :20])
     with pytest.raises(ValueError, match="y must be classes the classifier was fitted on"):
         KDensityDetector(fitted).fit(X[:100], np.full(100, 42))
+    with pytest.raises(ValueError, match="features must be a callable .* for KDensityDetector"):
+        KDensityDetector(torch.nn.Linear(64, 10)).fit(X[:50])
     with pytest.raises(ValueError, match="features must be a callable"):
-        torch_classifier(torch.nn.Linear(3, 2))
+        torch_classifier(torch.nn.Linear(3, 2), features="layer3")
     with pytest.raises(ValueError, match="loss must be one of"):
         RCEClassifier(loss="mse").fit(X[:50], y[:50])
     with pytest.raises(ValueError, match="y must be class labels of at least 2 classes"):
@@ -212,7 +214,7 @@ def test_attack_and_detector_bad_input(fitted, digits):
 
 def test_skorch_net_trained_with_the_rce_criterion_works_with_the_detectors(digits):
     skorch = pytest.importorskip("skorch")
-    from pu_detect.nets import Classifier
+    from pu_detect.networks import Classifier
 
     X, y = digits
     net = skorch.NeuralNetClassifier(

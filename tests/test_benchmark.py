@@ -4,14 +4,15 @@ import io
 import numpy as np
 import pytest
 
-from pu_detect import benchmark, cli
+from pu_detect import bench, cli
+from pu_detect.bench import runner
 
 
 def few_epochs(monkeypatch, *names):
     """Our estimators with 3 epochs, so that runs through the real harness stay quick."""
     for name in names:
-        spec = benchmark.MODELS[name]
-        monkeypatch.setitem(benchmark.MODELS, name, benchmark.ModelSpec(
+        spec = bench.MODELS[name]
+        monkeypatch.setitem(bench.MODELS, name, bench.ModelSpec(
             lambda seed, d, make=spec.make: make(seed, d).set_params(epochs=3), spec.semi_supervised))
 
 
@@ -54,22 +55,22 @@ def test_failing_model_is_recorded_not_dropped(tmp_path, monkeypatch):
     def broken(seed, n_features):
         raise RuntimeError("peer exploded")
 
-    monkeypatch.setitem(benchmark.MODELS, "Broken", benchmark.ModelSpec(broken, False, family="peer"))
+    monkeypatch.setitem(bench.MODELS, "Broken", bench.ModelSpec(broken, False, family="peer"))
     results = tmp_path / "r.csv"
-    benchmark.run(["cardio"], ["IForest", "Broken"], [3], results=results, progress=False)
+    bench.run(["cardio"], ["IForest", "Broken"], [3], results=results, progress=False)
     rows = rows_before_retry = {r["model"]: r for r in read(results)}
     assert rows["IForest"]["status"] == "ok"
     assert rows["Broken"]["status"] == "failed" and "RuntimeError: peer exploded" in rows["Broken"]["error"]
     assert rows["Broken"]["roc_auc"] == ""
-    summary = benchmark.summarise(read(results))
+    summary = bench.summarise(read(results))
     assert "## Failed runs" in summary and "peer exploded" in summary
     assert "| IForest | 1 | 0 | 1 |" in summary and "| Broken | 0 | 1 | 0 |" in summary  # runs per model
     assert "| cardio | " in summary and "—" in summary  # the failed cell is shown as missing
 
     # Resuming skips the failed run; --retry-failed runs it again and replaces its row.
-    assert benchmark.run(["cardio"], ["IForest", "Broken"], [3], results=results, progress=False) == []
-    monkeypatch.setitem(benchmark.MODELS, "Broken", benchmark.MODELS["IForest"])
-    added = benchmark.run(["cardio"], ["IForest", "Broken"], [3], results=results, retry_failed=True,
+    assert bench.run(["cardio"], ["IForest", "Broken"], [3], results=results, progress=False) == []
+    monkeypatch.setitem(bench.MODELS, "Broken", bench.MODELS["IForest"])
+    added = bench.run(["cardio"], ["IForest", "Broken"], [3], results=results, retry_failed=True,
                           progress=False)
     assert [r["model"] for r in added] == ["Broken"] and added[0]["status"] == "ok"
     rows = read(results)
@@ -82,19 +83,19 @@ def test_time_limit_kills_a_slow_run_and_keeps_a_quick_one(tmp_path):
     # past its limit (0.05 s is less than the child's own imports) is killed
     # and recorded as failed with a TimeoutError.
     results = tmp_path / "r.csv"
-    added = benchmark.run(["thyroid"], ["IForest"], [0], results=results, time_limit=300, progress=False)
-    in_process = benchmark.run_one("thyroid", "IForest", 0, 0.1)
+    added = bench.run(["thyroid"], ["IForest"], [0], results=results, time_limit=300, progress=False)
+    in_process = bench.run_one("thyroid", "IForest", 0, 0.1)
     assert added[0]["status"] == "ok" and added[0]["roc_auc"] == in_process["roc_auc"]
-    slow = benchmark.run_one("thyroid", "IForest", 1, 0.1, time_limit=0.05)
+    slow = bench.run_one("thyroid", "IForest", 1, 0.1, time_limit=0.05)
     assert slow["status"] == "failed" and slow["dataset"] == "thyroid" and slow["seed"] == 1
     assert slow["error"].startswith("TimeoutError: no result within time_limit=0.05 s")
     with pytest.raises(ValueError, match="time_limit must be a real number in"):
-        benchmark.run(["thyroid"], ["IForest"], [0], results=results, time_limit=0, progress=False)
+        bench.run(["thyroid"], ["IForest"], [0], results=results, time_limit=0, progress=False)
 
 
 def test_a_child_process_that_dies_is_recorded_with_its_last_error_line(monkeypatch):
-    monkeypatch.setattr(benchmark, "_CHILD", "import sys\nsys.exit('out of memory, say')\n")
-    row = benchmark.run_one("thyroid", "IForest", 0, 0.1, time_limit=60)
+    monkeypatch.setattr(runner, "_CHILD", "import sys\nsys.exit('out of memory, say')\n")
+    row = bench.run_one("thyroid", "IForest", 0, 0.1, time_limit=60)
     assert row["status"] == "failed" and row["model"] == "IForest"
     assert row["error"] == "ChildProcessError: the run's process exited with code 1: out of memory, say"
 
@@ -104,17 +105,17 @@ def test_runs_on_a_dask_cluster_over_loopback(tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        added = benchmark.run(["thyroid"], ["IForest"], [0, 1], results=tmp_path / "dask.csv",
+        added = bench.run(["thyroid"], ["IForest"], [0, 1], results=tmp_path / "dask.csv",
                               scheduler=cluster.scheduler_address, progress=False)
     assert sorted(r["seed"] for r in added) == [0, 1] and all(r["status"] == "ok" for r in added)
-    local = benchmark.run(["thyroid"], ["IForest"], [0, 1], results=tmp_path / "local.csv", progress=False)
+    local = bench.run(["thyroid"], ["IForest"], [0, 1], results=tmp_path / "local.csv", progress=False)
     by_seed = {r["seed"]: r["roc_auc"] for r in local}
     assert all(r["roc_auc"] == by_seed[r["seed"]] for r in added)
 
 
 def test_mean_ranks_by_hand():
     means = np.array([[0.9, 0.8, np.nan], [0.7, 0.9, 0.6], [0.5, 0.5, 0.4]])
-    ranks, n_complete = benchmark.mean_ranks(means)
+    ranks, n_complete = bench.mean_ranks(means)
     assert n_complete == 2
     np.testing.assert_allclose(ranks, [(2 + 1.5) / 2, (1 + 1.5) / 2, 3])
 
@@ -123,23 +124,23 @@ def test_dataset_names_resolve_to_shipped_sets_paths_and_stems(tmp_path):
     rng = np.random.default_rng(0)
     for name, rows in (("3_foo", 30), ("12_bar", 20), ("bar", 25)):
         np.savez(tmp_path / f"{name}.npz", X=rng.normal(size=(rows, 2)), y=np.arange(rows) % 2)
-    assert benchmark.resolve_names(["thyroid", "foo", "3_foo"], tmp_path) == [
+    assert bench.resolve_names(["thyroid", "foo", "3_foo"], tmp_path) == [
         "thyroid", str(tmp_path / "3_foo.npz"), str(tmp_path / "3_foo.npz")]
     with pytest.raises(ValueError, match="dataset must be .* exactly one .npz file .*; got 'bar'"):
-        benchmark.resolve_names(["bar"], tmp_path)  # 12_bar.npz and bar.npz
+        bench.resolve_names(["bar"], tmp_path)  # 12_bar.npz and bar.npz
     with pytest.raises(ValueError, match="got 'nope'"):
-        benchmark.resolve_names(["nope"], tmp_path)
-    assert [p.rsplit("/", 1)[1] for p in benchmark.find_datasets(tmp_path, max_rows=25)] == [
+        bench.resolve_names(["nope"], tmp_path)
+    assert [p.rsplit("/", 1)[1] for p in bench.find_datasets(tmp_path, max_rows=25)] == [
         "12_bar.npz", "bar.npz"]
 
 
 def test_bad_benchmark_arguments_are_named(tmp_path):
     with pytest.raises(ValueError, match="model must be one of .*; got 'nope'"):
-        benchmark.run(["thyroid"], ["nope"], [0], results=tmp_path / "r.csv")
+        bench.run(["thyroid"], ["nope"], [0], results=tmp_path / "r.csv")
     with pytest.raises(ValueError, match=r"labeled_fraction must be a real number in \(0, 1\]; got 0"):
-        benchmark.run(["thyroid"], ["IForest"], [0], [0], results=tmp_path / "r.csv")
+        bench.run(["thyroid"], ["IForest"], [0], [0], results=tmp_path / "r.csv")
     with pytest.raises(ValueError, match="seed must be an integer >= 0; got -1"):
-        benchmark.run(["thyroid"], ["IForest"], [-1], results=tmp_path / "r.csv")
+        bench.run(["thyroid"], ["IForest"], [-1], results=tmp_path / "r.csv")
 
 
 def test_evaluate_rejects_non_finite_scores():
@@ -150,10 +151,10 @@ def test_evaluate_rejects_non_finite_scores():
         def decision_function(self, X):
             return np.full(len(X), np.nan)
 
-    X, y = benchmark.resolve_dataset("cardio")
-    split = benchmark.pu_split(X, y, random_state=0)
+    X, y = runner.resolve_dataset("cardio")
+    split = runner.pu_split(X, y, random_state=0)
     with pytest.raises(FloatingPointError, match="IForest returned .* non-finite scores"):
-        benchmark.evaluate("IForest", split, 0, model=NaNScores())
+        bench.evaluate("IForest", split, 0, model=NaNScores())
 
 
 def test_cli_bench_lists_every_model_in_help():
@@ -162,7 +163,7 @@ def test_cli_bench_lists_every_model_in_help():
         import contextlib
         with contextlib.redirect_stdout(out):
             cli.main(["bench", "--help"])
-    for name in benchmark.MODELS:
+    for name in bench.MODELS:
         assert name in out.getvalue().replace("\n", " ").replace("- ", "-")
 
 
@@ -173,6 +174,6 @@ def test_head_to_head_counts_wins_and_gives_the_wilcoxon_p_value_by_hand():
             for i in range(6) for model, auc in (("PUAutoencoder", 0.9 - 0.01 * i), ("IForest", 0.8))]
     rows += [dict(dataset=f"d{i}", model="HGB", seed="0", status="ok", roc_auc=str(0.9 - 0.01 * i),
                   average_precision="0.5") for i in range(6)]
-    summary = benchmark.summarise(rows)
+    summary = bench.summarise(rows)
     assert "| IForest | 6 | 0.875 | 0.800 | 6 | 0.031 |" in summary
     assert "| HGB | 6 | 0.875 | 0.875 | 0 | — |" in summary  # identical scores: no test

@@ -7,13 +7,13 @@ from pu_detect import cli
 
 def test_demo_prints_table_and_writes_png(tmp_path, monkeypatch):
     # Fewer epochs keep the test quick; the command itself uses the defaults.
-    from pu_detect import benchmark
+    from pu_detect import bench
 
     for name in ("PUAutoencoder", "ABC", "Autoencoder"):
-        spec = benchmark.MODELS[name]
+        spec = bench.MODELS[name]
         monkeypatch.setitem(
-            benchmark.MODELS, name,
-            benchmark.ModelSpec(lambda seed, d, make=spec.make: make(seed, d).set_params(epochs=3), spec.semi_supervised),
+            bench.MODELS, name,
+            bench.ModelSpec(lambda seed, d, make=spec.make: make(seed, d).set_params(epochs=3), spec.semi_supervised),
         )
     out = io.StringIO()
     path = tmp_path / "demo.png"

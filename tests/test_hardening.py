@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 
 from pu_detect import Autoencoder, PUAutoencoder
-from pu_detect._training import ACTIVATION_BUDGET
+from pu_detect.engine.inference import ACTIVATION_BUDGET
 
 DTYPES = [np.int32, np.int64, np.float16, np.float32, np.float64, np.bool_]
 

@@ -10,8 +10,8 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from pu_detect import DeepSAD, DeepSVDD, PUDeepSVDD
-from pu_detect.hypersphere import hypersphere_center
-from pu_detect.nets import autoencoder, build
+from pu_detect.anomaly.hypersphere import hypersphere_center
+from pu_detect.networks import autoencoder, build
 
 NET = dict(hidden_dims=(32,), latent_dim=2, epochs=60, pretrain_epochs=20, batch_size=64)
 

@@ -1,7 +1,7 @@
 import torch
 from torch import nn
 
-from pu_detect.nets import ConvAutoencoder, MLPAutoencoder, build, init_parameters
+from pu_detect.networks import ConvAutoencoder, MLPAutoencoder, build, init_parameters
 
 
 def test_mlp_autoencoder_shapes_and_mirrored_layers():

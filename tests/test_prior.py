@@ -3,7 +3,7 @@ import pytest
 from helpers import make_contaminated
 
 from pu_detect import PUAutoencoder, PUDeepSVDD
-from pu_detect.prior import FALLBACK_PRIOR, best_bin_estimate, estimate_prior
+from pu_detect.anomaly.prior import FALLBACK_PRIOR, best_bin_estimate, estimate_prior
 
 
 def test_best_bin_estimate_by_hand():

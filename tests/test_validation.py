@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from helpers import ESTIMATORS, PU_ESTIMATORS, ids
-from pu_detect._validation import check_pu_labels
+from pu_detect.utils.validation import check_pu_labels
 
 
 @pytest.fixture(params=ESTIMATORS, ids=ids(ESTIMATORS))
@@ -126,7 +126,7 @@ def test_X_anom_with_nan(estimator, data):
         ("validation_fraction", 1.0, r"validation_fraction must be a real number in \(0.0, 1.0\); got 1.0"),
         ("random_state", "seed", r"random_state must be None, an integer >= 0 or a numpy random generator; got 'seed'"),
         ("device", "tpu", r"device must be 'cpu', 'cuda', 'cuda:N', 'auto' or a torch.device; got 'tpu'"),
-        ("verbose", "yes", r"verbose must be True or False; got 'yes'"),
+        ("verbose", "yes", r"verbose must be an integer >= 0; got 'yes'"),
         ("input_shape", (1, 2), r"input_shape must be a sequence of 3 integers >= 1; got \(1, 2\)"),
         ("input_shape", (1, 2, 2), r"input_shape must be a shape whose product is the number of features \(3\); got \(1, 2, 2\)"),
     ],

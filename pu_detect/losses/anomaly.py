@@ -1,4 +1,4 @@
-"""Loss functions of the anomaly detectors, as pure functions of tensors.
+"""Losses of the anomaly detectors, as pure functions of tensors.
 
 Per-sample losses take a ``reduction`` (``"none"``, ``"mean"`` or ``"sum"``)
 so that one function gives both the anomaly score and the training loss.
@@ -19,23 +19,12 @@ Ruff et al., "Deep One-Class Classification", ICML 2018 (Deep SVDD), and
 
 import torch
 
+from ._reduction import _reduce
+
 #: Added inside the logarithm of the anomaly loss, as in the ABC and PU papers.
 LOG_EPS = 1e-6
 #: Added to the squared distance in the inverse-distance loss, as in Deep SAD.
 INVERSE_EPS = 1e-6
-
-_REDUCTIONS = ("none", "mean", "sum")
-
-
-def _reduce(values, reduction):
-    if reduction == "none":
-        return values
-    if reduction == "mean":
-        return values.mean()
-    if reduction == "sum":
-        return values.sum()
-    raise ValueError(f"reduction must be one of {_REDUCTIONS}; got {reduction!r}.")
-
 
 def reconstruction_error(x, x_hat, reduction="none"):
     """Unsquared Euclidean norm of the residual, per row: ``||x - x_hat||_2``.
@@ -182,54 +171,3 @@ def pu_risk(
         # torch.where back-propagates through the chosen branch only.
         return torch.where(negative >= 0, positive + negative, -negative)
     raise ValueError(f"correction must be one of 'abs', 'nnpu'; got {correction!r}.")
-
-
-def reverse_cross_entropy(logits, target, reduction="none"):
-    """Reverse cross-entropy (Pang et al., NeurIPS 2018), per row.
-
-    ``-(1 / (L - 1)) * sum_{i != y} log softmax(Z)_i`` for logits ``Z`` over
-    ``L`` classes and true class ``y``: the cross-entropy against the
-    *reverse* label, uniform over the wrong classes. Its minimiser makes the
-    non-true softmax probabilities uniform; the classifier then predicts with
-    ``softmax(-Z)`` (:func:`reversed_softmax`).
-
-    Examples
-    --------
-    >>> import torch
-    >>> reverse_cross_entropy(torch.zeros(1, 3), torch.tensor([0]))  # log 3
-    tensor([1.0986])
-    """
-    n_classes = logits.shape[1]
-    if n_classes < 2:
-        raise ValueError(f"logits must have at least 2 classes; got {n_classes}.")
-    log_p = torch.log_softmax(logits, dim=1)
-    wrong = log_p.sum(dim=1) - log_p.gather(1, target[:, None]).squeeze(1)
-    return _reduce(-wrong / (n_classes - 1), reduction)
-
-
-def reversed_softmax(logits):
-    """Class probabilities of an RCE-trained network: ``softmax(-Z)``.
-
-    Pass it as ``predict_nonlinearity`` to a skorch ``NeuralNetClassifier``
-    trained with :class:`ReverseCrossEntropyLoss`.
-    """
-    return torch.softmax(-logits, dim=1)
-
-
-class ReverseCrossEntropyLoss(torch.nn.Module):
-    """:func:`reverse_cross_entropy` as a torch criterion (for skorch or any torch loop).
-
-    Examples
-    --------
-    >>> import torch
-    >>> criterion = ReverseCrossEntropyLoss()
-    >>> criterion(torch.zeros(2, 3), torch.tensor([0, 2]))
-    tensor(1.0986)
-    """
-
-    def __init__(self, reduction="mean"):
-        super().__init__()
-        self.reduction = reduction
-
-    def forward(self, logits, target):
-        return reverse_cross_entropy(logits, target, self.reduction)

@@ -67,6 +67,13 @@ def check_int_tuple(value, name, *, length=None):
     return tuple(int(item) for item in items)
 
 
+def check_verbose(value):
+    """``verbose``: an integer >= 0 (or a bool), as in sklearn, PyOD and DeepOD."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return check_int(value, "verbose", min_value=0)
+
+
 def check_bool(value, name):
     """Return ``value`` if it is a bool."""
     if not isinstance(value, (bool, np.bool_)):
@@ -124,12 +131,27 @@ def _as_float32(X, name):
     return X32
 
 
+def _from_torch(X):
+    """A torch tensor (even one that requires grad, or on a GPU) as a numpy array; anything else as is."""
+    import torch
+
+    if isinstance(X, torch.Tensor):
+        return X.detach().cpu().numpy()
+    return X
+
+
 def check_X(estimator, X, *, reset):
     """Validate a feature matrix: 2-D, non-empty, finite, numeric, float32."""
     X = validate_data(
-        estimator, X, reset=reset, dtype=(np.float32, np.float64), ensure_all_finite=True
+        estimator, _from_torch(X), reset=reset, dtype=(np.float32, np.float64), ensure_all_finite=True
     )
     return _as_float32(X, "X")
+
+
+def check_rows(X, name="X"):
+    """Validate a feature matrix outside an estimator (attacks, helpers): 2-D, non-empty, finite, float32."""
+    X = check_array(_from_torch(X), dtype=(np.float32, np.float64), ensure_all_finite=True, input_name=name)
+    return _as_float32(X, name)
 
 
 def check_pu_labels(y, n_samples):
@@ -192,12 +214,30 @@ def check_X_anom(X_anom, n_features):
     return X_anom
 
 
+def _is_label_column(y, n_samples):
+    """Whether a 2-D second argument of ``fit`` is a column of labels rather than ``X_anom``.
+
+    A single column with one value per row of X, every value 0 or 1 (or
+    bool), is ``y`` (a one-column DataFrame or a column vector); anything
+    else 2-D is the labeled anomalies.
+    """
+    y = np.asarray(y)
+    if y.shape[1:] != (1,) or y.shape[0] != n_samples:
+        return False
+    if y.dtype == bool:
+        return True
+    if y.dtype.kind not in "iuf":
+        return False
+    return bool(np.isin(y, (0, 1)).all())
+
+
 def split_unlabeled_anomalies(estimator, X, y):
     """Validate ``fit``'s inputs in either spelling and split them.
 
     ``fit(X, y)`` with 1-D ``y`` (1 = labeled anomaly, 0 = unlabeled) and
     ``fit(X_unlabeled, X_anom)`` with a 2-D second argument are the two
-    spellings of one call.
+    spellings of one call. A ``(n_samples, 1)`` column of 0/1 values (a
+    one-column DataFrame) is ``y``, never one-feature anomaly rows.
 
     Returns
     -------
@@ -206,8 +246,14 @@ def split_unlabeled_anomalies(estimator, X, y):
     labeled : ndarray of bool (n_samples,)
         Which rows of ``X_all`` are labeled anomalies.
     """
-    if y is not None and np.asarray(y).ndim == 2:
+    if y is not None and np.asarray(_from_torch(y)).ndim == 2:
         X = check_X(estimator, X, reset=True)
+        y_array = np.asarray(_from_torch(y))
+        if _is_label_column(y_array, len(X)):
+            return X, check_pu_labels(y_array[:, 0], len(X))
+        if y_array.shape[1] == 1 and X.shape[1] != 1:
+            _fail("y", f"0/1 labels (1-D, or one column of 0/1 values), or X_anom with {X.shape[1]} "
+                  "features like X", f"an array of shape {y_array.shape} holding values other than 0/1")
         X_anom = check_X_anom(y, X.shape[1])
         labeled = np.r_[np.zeros(len(X), bool), np.ones(len(X_anom), bool)]
         return np.concatenate([X, X_anom]), labeled

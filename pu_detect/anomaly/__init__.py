@@ -1,0 +1,17 @@
+"""Anomaly detection from contaminated unlabeled data plus a few labeled anomalies.
+
+* :mod:`~pu_detect.anomaly.base`: the fit template every detector shares and
+  the two semi-supervised risks (weighted, positive-unlabeled);
+* :mod:`~pu_detect.anomaly.autoencoders`: Autoencoder, ABC, PUAutoencoder;
+* :mod:`~pu_detect.anomaly.hypersphere`: DeepSVDD, DeepSAD, PUDeepSVDD;
+* :mod:`~pu_detect.anomaly.prior`: estimating the anomaly fraction of the
+  unlabeled data.
+"""
+
+from .autoencoders import ABC, Autoencoder, PUAutoencoder
+from .base import BaseDeepDetector
+from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
+from .prior import estimate_prior
+
+__all__ = ["ABC", "Autoencoder", "BaseDeepDetector", "DeepSAD", "DeepSVDD", "PUAutoencoder", "PUDeepSVDD",
+           "estimate_prior"]

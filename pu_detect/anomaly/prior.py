@@ -1,0 +1,117 @@
+"""Estimating the anomaly fraction of the unlabeled data (the PU class prior).
+
+The estimator is Best Bin Estimation (BBE; Garg, Wu, Smola, Balakrishnan and
+Lipton, "Mixture Proportion Estimation and PU Learning: A Modern Approach",
+NeurIPS 2021). A classifier learns to tell labeled anomalies from unlabeled
+rows; among the rows it scores above a threshold ``t`` the unlabeled ones can
+only be anomalies if the top bin is pure, so
+
+    prior(t) = q_U(t) / q_A(t),
+
+the share of unlabeled rows above ``t`` over the share of labeled anomalies
+above ``t``, is an upper bound of the prior that is tight where the top bin
+holds anomalies only. BBE picks the ``t`` that minimises this ratio plus its
+finite-sample confidence term, so it needs no guess of the class-conditional
+densities, works with any classifier, and comes with a guarantee.
+
+Why this estimator: the Elkan-Noto estimator needs a calibrated classifier
+(hard with few labeled anomalies), KM2 scales quadratically with the rows, and
+TIcE needs many labels; BBE needs only a ranking and stays an upper bound
+with few labels.
+
+Here the classifier is scikit-learn's ``HistGradientBoostingClassifier``
+(balanced class weights), and every row is scored by a model that did not see
+it (stratified k-fold cross-fitting, k = min(5, number of labeled anomalies)),
+so all labeled anomalies serve as the held-out positive sample.
+
+With few labeled anomalies the confidence term, which grows as
+``1 / sqrt(n_anomalies)``, makes BBE choose low thresholds where many rows
+lie: the estimate is then conservative (too high rather than too low). On
+the tabular PU protocol, where only 10% of the training anomalies are
+labeled (often 5 to 20 rows), this bias is large: for example 0.38 estimated
+against a true 0.021 on mammography, 0.53 against 0.17 on InternetAds
+(benchmarks/README.md). That is why the estimators' default stays the
+paper's fixed ``prior=0.1``; ``"auto"`` is worth it when a hundred or more
+anomalies are labeled (within 0.03 of the truth on the synthetic sets of the
+tests). With fewer than two labeled anomalies nothing can be cross-fitted;
+the estimator warns and returns the PU paper's fixed value, 0.1.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+#: Returned, with a warning, when there are too few labeled anomalies to estimate.
+FALLBACK_PRIOR = 0.1
+#: BBE's confidence (delta) and slack (gamma), the paper's values.
+BBE_DELTA, BBE_GAMMA = 0.1, 0.01
+#: The estimate is kept inside the open interval (0, 1) that the PU risk needs.
+PRIOR_BOUNDS = (1e-3, 1 - 1e-3)
+
+
+def best_bin_estimate(scores_unlabeled, scores_anomalies, delta=BBE_DELTA, gamma=BBE_GAMMA):
+    """BBE from held-out classifier scores (higher = more like a labeled anomaly).
+
+    Returns
+    -------
+    float
+        ``q_U(t) / q_A(t)`` at the threshold ``t`` minimising it plus
+        ``(1 + gamma) / q_A(t) * (sqrt(log(4/delta) / 2 n_A) + sqrt(log(4/delta) / 2 n_U))``.
+
+    Examples
+    --------
+    >>> best_bin_estimate([0.1, 0.2, 0.3, 0.9], [0.8, 0.9, 0.95, 0.99])
+    0.25
+    """
+    scores_unlabeled = np.sort(np.asarray(scores_unlabeled, dtype=np.float64))
+    scores_anomalies = np.sort(np.asarray(scores_anomalies, dtype=np.float64))
+    n_u, n_a = len(scores_unlabeled), len(scores_anomalies)
+    thresholds = scores_anomalies  # each labeled anomaly's score is a candidate
+    q_a = (n_a - np.searchsorted(scores_anomalies, thresholds, side="left")) / n_a
+    q_u = (n_u - np.searchsorted(scores_unlabeled, thresholds, side="left")) / n_u
+    slack = np.sqrt(np.log(4 / delta) / (2 * n_a)) + np.sqrt(np.log(4 / delta) / (2 * n_u))
+    best = np.argmin(q_u / q_a + (1 + gamma) / q_a * slack)
+    return float(q_u[best] / q_a[best])
+
+
+def estimate_prior(X_unlabeled, X_anom, random_state=0):
+    """Estimate the anomaly fraction of ``X_unlabeled`` by cross-fitted BBE.
+
+    Parameters
+    ----------
+    X_unlabeled : ndarray of shape (n_unlabeled, n_features)
+    X_anom : ndarray of shape (n_anomalies, n_features)
+        Labeled anomalies, assumed drawn like the anomalies hidden in
+        ``X_unlabeled``.
+    random_state : int
+
+    Returns
+    -------
+    float in (0, 1)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X_u = np.vstack([rng.normal(size=(900, 3)), rng.normal(4, 1, size=(100, 3))])
+    >>> round(estimate_prior(X_u, rng.normal(4, 1, size=(50, 3))), 2)
+    0.1
+    """
+    n_anomalies = len(X_anom)
+    if n_anomalies < 2:
+        warnings.warn(
+            f"prior='auto' needs at least 2 labeled anomalies to estimate the anomaly "
+            f"fraction; got {n_anomalies}. Using prior={FALLBACK_PRIOR}.",
+            UserWarning,
+            stacklevel=4,  # the user's fit call
+        )
+        return FALLBACK_PRIOR
+    X = np.vstack([X_unlabeled, X_anom])
+    labeled = np.r_[np.zeros(len(X_unlabeled), bool), np.ones(n_anomalies, bool)]
+    classifier = HistGradientBoostingClassifier(class_weight="balanced", random_state=random_state)
+    folds = StratifiedKFold(min(5, n_anomalies), shuffle=True, random_state=random_state)
+    scores = cross_val_predict(classifier, X, labeled, cv=folds, method="predict_proba")[:, 1]
+    prior = best_bin_estimate(scores[~labeled], scores[labeled])
+    return float(np.clip(prior, *PRIOR_BOUNDS))

@@ -1,0 +1,38 @@
+"""Adversarial attacks on a fitted classifier: batched torch, clipped to the input range.
+
+Every attack takes the classifier as it predicts (``softmax(-Z)`` for an RCE
+network; any classifier :func:`pu_detect.classifiers.torch_classifier`
+accepts), rows ``X`` in ``clip`` (default ``[0, 1]``) and their true classes
+``y``, and returns the adversarial rows as a float32 array of the same
+shape. Randomness comes from ``random_state`` only. Each family is one
+module with a tensor-level core (for adversarial training) and NumPy-facing
+wrappers; they share :mod:`pu_detect.attacks._core` (checks, batching,
+clipping).
+
+* :func:`fgsm`: one signed-gradient step of size ``eps`` (Goodfellow et al., 2015).
+* :func:`bim`: ``steps`` signed steps of ``eps / steps`` in the L-inf ball (Kurakin et al., 2017).
+* :func:`ilcm`: BIM towards the least-likely class (Kurakin et al., 2017).
+* :func:`pgd`: BIM from a random start in the ball (Madry et al., 2018).
+* :func:`carlini_wagner`: C&W-L2 with confidence ``kappa`` and a binary search
+  over its constant (Carlini and Wagner, 2017); ``kappa=10`` is the
+  high-confidence variant (:func:`high_confidence_cw`).
+* :func:`jsma`: the Jacobian saliency map attack over pixel pairs (Papernot et al., 2016).
+* ``kdensity_cw``: the adaptive attack on a K-density detector, which lives
+  in :mod:`pu_detect.adversarial.adaptive` (attacks never import detectors)
+  and is importable from here as before.
+"""
+
+from .carlini_wagner import carlini_wagner, carlini_wagner_tensor, high_confidence_cw
+from .gradient import bim, fgsm, ilcm, pgd, pgd_tensor, signed_gradient_steps
+from .jsma import jsma
+
+__all__ = ["bim", "carlini_wagner", "carlini_wagner_tensor", "fgsm", "high_confidence_cw", "ilcm", "jsma",
+           "kdensity_cw", "pgd", "pgd_tensor", "signed_gradient_steps"]
+
+
+def __getattr__(name):
+    if name == "kdensity_cw":  # imported on first use, so that this package never imports a detector
+        from ..adversarial.adaptive import kdensity_cw
+
+        return kdensity_cw
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

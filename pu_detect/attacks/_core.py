@@ -1,0 +1,84 @@
+"""What every attack shares: the frozen target, input checks, batching, clipping."""
+
+import copy
+
+import numpy as np
+import torch
+
+from ..classifiers import class_indices, torch_classifier
+from ..utils import validation as v
+
+
+class Target:
+    """The classifier as float32 torch functions on a frozen eval-mode copy.
+
+    ``Target(model).logits`` is a callable ``x -> logits`` that a tensor-level
+    attack core takes; adversarial training hands the cores its live
+    module's logits instead.
+    """
+
+    def __init__(self, model):
+        model = torch_classifier(model)
+        self.module = copy.deepcopy(model.module).float().eval()
+        for p in self.module.parameters():
+            p.requires_grad_(False)
+        self.model = model
+        self.device = next(self.module.parameters()).device
+
+    def logits(self, x):
+        return self.model.logits(self.module, x)
+
+    def features(self, x):
+        return self.model.require_features("this attack")(self.module, x)
+
+    def class_index(self, y, n_rows):
+        """True classes as indices into the classifier's outputs, on the attack's device."""
+        return torch.as_tensor(class_indices(self.model.classes, y, n_rows), device=self.device)
+
+
+def check_clip(clip):
+    """``clip``: a pair of finite numbers ``(low, high)`` with ``low < high``."""
+    try:
+        low, high = (float(c) for c in clip)
+    except (TypeError, ValueError):
+        v._fail("clip", "a pair of real numbers (low, high) with low < high", clip)
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        v._fail("clip", "a pair of finite real numbers (low, high) with low < high", clip)
+    return low, high
+
+
+def check_rows(X, clip, target):
+    """The attack's input rows as a float32 tensor on the target's device, inside ``clip``."""
+    X = v.check_rows(X)
+    low, high = clip
+    if X.min() < low - 1e-6 or X.max() > high + 1e-6:
+        v._fail("X", f"values inside clip={clip}", f"values in [{X.min():.3g}, {X.max():.3g}]")
+    if target.model.n_features is not None and X.shape[1] != target.model.n_features:
+        v._fail("X", f"rows of the classifier's {target.model.n_features} features", f"{X.shape[1]} features")
+    return torch.as_tensor(np.array(X, dtype=np.float32), device=target.device)
+
+
+def check_eps(eps, clip):
+    return v.check_float(eps, "eps", 0.0, clip[1] - clip[0], high_inclusive=True)
+
+
+def check_steps(steps, step_size, default):
+    """``steps`` and ``step_size`` (``None``: ``default(steps)``), a positive finite number."""
+    steps = v.check_int(steps, "steps")
+    if step_size is None:
+        return steps, default(steps)
+    return steps, v.check_float(step_size, "step_size", 0.0, np.inf)
+
+
+def check_batch_size(batch_size):
+    return v.check_int(batch_size, "batch_size")
+
+
+def in_batches(attack, X, labels, batch_size):
+    """``attack(x, labels)`` over row batches; the adversarial rows as a float32 array."""
+    out = [attack(X[i : i + batch_size], labels[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+    return torch.cat(out).cpu().numpy()
+
+
+def gradient(loss, x):
+    return torch.autograd.grad(loss, x)[0]

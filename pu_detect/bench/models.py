@@ -1,0 +1,122 @@
+"""Every model ``pu-detect bench`` can run: ours and the peers, with how each learns.
+
+Peers: PyOD's IForest, AutoEncoder, DeepSVDD and XGBOD, sklearn's
+HistGradientBoostingClassifier trained on the PU labels, and DeepOD's
+DeepSAD, DevNet, PReNet and RoSAS when ``deepod`` is importable
+(``pip install --no-deps deepod``; PyOD's own DevNet passes its loss
+arguments in the wrong order).
+"""
+
+import importlib
+import importlib.metadata
+import importlib.util
+import platform
+from dataclasses import dataclass
+from typing import Callable
+
+from ..anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build a model, whether it learns from labels, and what it needs.
+
+    ``make(seed, n_features)`` returns an unfitted detector whose
+    ``decision_function`` is higher for more anomalous rows.
+    ``semi_supervised`` models are fitted on ``(X_train, y_pu)``, the others
+    on the unlabeled training rows only. ``package`` is the distribution the
+    model comes from (its version is recorded with each result).
+    """
+
+    make: Callable[[int, int], object]
+    semi_supervised: bool
+    package: str = "pu-detect"
+    family: str = "pu_detect"
+
+
+class _ProbabilityScores:
+    """A classifier as a detector: its score is the predicted anomaly probability."""
+
+    def __init__(self, classifier):
+        self.classifier = classifier
+
+    def fit(self, X, y):
+        self.classifier.fit(X, y)
+        return self
+
+    def decision_function(self, X):
+        return self.classifier.predict_proba(X)[:, 1]
+
+
+def _pyod(name, **params):
+    def make(seed, n_features):
+        module = importlib.import_module(f"pyod.models.{name[0]}")
+        return getattr(module, name[1])(random_state=seed, **params)
+
+    return make
+
+
+def _pyod_deep_svdd(seed, n_features):
+    from pyod.models.deep_svdd import DeepSVDD as PyODDeepSVDD
+
+    return PyODDeepSVDD(n_features=n_features, random_state=seed, verbose=0)
+
+
+def _hgb(seed, n_features):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return _ProbabilityScores(HistGradientBoostingClassifier(random_state=seed))
+
+
+def _deepod(name):
+    def make(seed, n_features):
+        module = importlib.import_module("deepod.models.tabular")
+        return getattr(module, name)(device="cpu", verbose=0, random_state=seed)
+
+    return make
+
+
+#: Every model ``pu-detect bench`` can run, ours first.
+MODELS = {
+    "PUAutoencoder": ModelSpec(lambda seed, d: PUAutoencoder(random_state=seed), True),
+    "ABC": ModelSpec(lambda seed, d: ABC(random_state=seed), True),
+    "Autoencoder": ModelSpec(lambda seed, d: Autoencoder(random_state=seed), False),
+    "PUDeepSVDD": ModelSpec(lambda seed, d: PUDeepSVDD(random_state=seed), True),
+    "DeepSAD": ModelSpec(lambda seed, d: DeepSAD(random_state=seed), True),
+    "DeepSVDD": ModelSpec(lambda seed, d: DeepSVDD(random_state=seed), False),
+    "IForest": ModelSpec(_pyod(("iforest", "IForest")), False, "pyod", "PyOD"),
+    "PyOD-AutoEncoder": ModelSpec(
+        _pyod(("auto_encoder", "AutoEncoder"), verbose=0, device="cpu"), False, "pyod", "PyOD"
+    ),
+    "PyOD-DeepSVDD": ModelSpec(_pyod_deep_svdd, False, "pyod", "PyOD"),
+    "XGBOD": ModelSpec(_pyod(("xgbod", "XGBOD")), True, "xgboost", "PyOD"),
+    "HGB": ModelSpec(_hgb, True, "scikit-learn", "sklearn"),
+    "DeepOD-DeepSAD": ModelSpec(_deepod("DeepSAD"), True, "deepod", "DeepOD"),
+    "DevNet": ModelSpec(_deepod("DevNet"), True, "deepod", "DeepOD"),
+    "PReNet": ModelSpec(_deepod("PReNet"), True, "deepod", "DeepOD"),
+    "RoSAS": ModelSpec(_deepod("RoSAS"), True, "deepod", "DeepOD"),
+}
+
+
+def available(name):
+    """Whether model ``name``'s package can be imported here."""
+    module = {"pu-detect": "pu_detect", "scikit-learn": "sklearn"}.get(
+        MODELS[name].package, MODELS[name].package
+    )
+    return importlib.util.find_spec(module) is not None
+
+
+def versions(package):
+    """``"pu-detect=...;torch=...;..."``: the versions a result was produced with."""
+    names = ["pu-detect", "torch", "scikit-learn", "pyod", "numpy"]
+    if package not in names:
+        names.append(package)
+    found = []
+    for name in names:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:  # e.g. xgboost installed as xgboost-cpu
+            spec = importlib.util.find_spec(name.replace("-", "_"))
+            version = getattr(importlib.import_module(spec.name), "__version__", "?") if spec else "?"
+        found.append(f"{name}={version}")
+    return ";".join(found + [f"python={platform.python_version()}"])

@@ -1,0 +1,13 @@
+"""Neural classifiers on one base (:class:`~pu_detect.classifiers.base.BaseNeuralClassifier`).
+
+:class:`RCEClassifier` (reverse cross-entropy, Pang et al. 2018) today; each
+new family (robust, Max-Mahalanobis, ensembles, generative) is one more
+module here. :func:`torch_classifier` turns any fitted classifier into the
+torch functions the detectors and attacks use.
+"""
+
+from .adapter import TorchClassifier, class_indices, torch_classifier
+from .base import BaseNeuralClassifier
+from .rce import RCEClassifier
+
+__all__ = ["BaseNeuralClassifier", "RCEClassifier", "TorchClassifier", "class_indices", "torch_classifier"]

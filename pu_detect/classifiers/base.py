@@ -1,0 +1,150 @@
+"""The shared base of every pu_detect neural classifier: one fit template, one prediction rule.
+
+A family supplies its network, its training loss and how its outputs become
+class probabilities; the base does validation, training in the one loop,
+batched float64 inference, persistence, and describes the fitted classifier
+to the detectors and attacks (:meth:`BaseNeuralClassifier._torch_classifier`).
+"""
+
+import numpy as np
+import torch
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..engine import as_tensor, predict_float64, train
+from ..networks import build
+from ..persistence import PersistenceMixin
+from ..utils import validation as v
+from .adapter import TorchClassifier, check_targets, forward, module_features
+
+
+def _check_hidden_dims(value):
+    if value is None:
+        return None
+    dims = v.check_int_tuple(value, "hidden_dims")
+    if not dims:
+        v._fail("hidden_dims", "None or a non-empty sequence of integers >= 1", value)
+    return dims
+
+
+class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
+    """Fit template, inference and the prediction rule shared by the neural classifiers.
+
+    Subclasses declare their ``__init__`` parameters (stored untouched) and
+    implement:
+
+    * ``_make_module(n_features, params)``: the untrained network (with
+      ``len(self.classes_)`` outputs and, for K-density, a ``features``
+      submodule);
+    * ``_loss(params)``: a callable ``(module, x, target) -> scalar`` to
+      minimise;
+    * ``_prediction_logits(module, x)`` (optional): logits whose softmax is
+      the predicted class distribution; the default is the network's output
+      (an RCE network returns ``-Z``).
+
+    Class attribute ``_parameter_checks``: name -> validator.
+    """
+
+    _parameter_checks = {
+        "hidden_dims": _check_hidden_dims,
+        "input_shape": lambda x: None if x is None else v.check_int_tuple(x, "input_shape", length=3),
+        "epochs": lambda x: v.check_int(x, "epochs"),
+        "batch_size": lambda x: v.check_int(x, "batch_size"),
+        "lr": lambda x: v.check_float(x, "lr", 0.0, np.inf),
+        "weight_decay": lambda x: v.check_float(x, "weight_decay", 0.0, np.inf, low_inclusive=True),
+        "validation_fraction": lambda x: None if x is None else v.check_float(x, "validation_fraction", 0.0, 1.0),
+        "n_iter_no_change": lambda x: v.check_int(x, "n_iter_no_change"),
+        "device": v.check_device,
+        "random_state": v.check_seed,
+        "verbose": v.check_verbose,
+        "flush_subnormals": lambda x: v.check_bool(x, "flush_subnormals"),
+    }
+
+    def fit(self, X, y):
+        """Fit the classifier on rows ``X`` with class labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        With ``flush_subnormals=True`` (the default) the calling thread
+        treats subnormal floats as zero while training runs, and its previous
+        setting is restored when ``fit`` returns or raises.
+        """
+        params = v.check_params(self)
+        X = v.check_X(self, X, reset=True)
+        y = check_targets(y, len(X))
+        self.classes_, target = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            v._fail("y", "class labels of at least 2 classes", f"1 class ({self.classes_[0]!r})")
+        n_features = X.shape[1]
+        v.check_input_shape_fits(self.input_shape, params.input_shape, n_features)
+        generator = torch.Generator().manual_seed(params.random_state)
+        self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
+        rows = as_tensor(X, params.device)
+        data = (rows, torch.as_tensor(target, device=params.device))
+        loss = self._loss(params)
+
+        def objective(module, batch, generator):
+            x, t = batch["rows"]
+            return loss(module, x, t)
+
+        self.history_ = train(
+            self.module_, objective, {"rows": data}, epochs=params.epochs,
+            batch_size=params.batch_size, lr=params.lr, weight_decay=params.weight_decay,
+            generator=generator, validation_fraction=params.validation_fraction,
+            n_iter_no_change=params.n_iter_no_change, flush_subnormals=params.flush_subnormals,
+            verbose=params.verbose, description=self._description(params),
+        )
+        return self
+
+    def _description(self, params):
+        return type(self).__name__
+
+    def _prediction_logits(self, module, x):
+        return forward(module, x)
+
+    def _rows(self, X):
+        check_is_fitted(self, "module_")
+        return v.check_X(self, X, reset=False)
+
+    def logits(self, X):
+        """The network's outputs ``Z`` (before any prediction rule), shape (n_samples, n_classes)."""
+        X = self._rows(X)
+        return predict_float64(self.module_, forward, X)
+
+    def features(self, X):
+        """Penultimate-layer activations, shape (n_samples, width of the feature layer)."""
+        X = self._rows(X)
+        return predict_float64(self.module_, module_features, X)
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the prediction logits (``softmax(-Z)`` for RCE)."""
+        X = self._rows(X)
+        return softmax(predict_float64(self.module_, self._prediction_logits, X), axis=1)
+
+    def predict(self, X):
+        """The most probable class of each row."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _torch_classifier(self):
+        """This fitted classifier for the detectors and attacks (:func:`~pu_detect.classifiers.torch_classifier`)."""
+        check_is_fitted(self, "module_")
+        has_features = isinstance(getattr(self.module_, "features", None), torch.nn.Module)
+        return TorchClassifier(self.module_, self._prediction_logits, module_features if has_features else None,
+                               self.classes_, self.n_features_in_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags

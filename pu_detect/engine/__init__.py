@@ -1,0 +1,13 @@
+"""The engine under every estimator: one training loop, its optimisers, batched inference.
+
+:func:`~pu_detect.engine.training.train` runs any objective over named data
+streams; :mod:`~pu_detect.engine.optim` holds the optimisers and schedules;
+:mod:`~pu_detect.engine.inference` scores rows in float64 no-grad batches.
+"""
+
+from .inference import as_tensor, inference_batch_size, predict_batched, predict_float64
+from .optim import FlatAdam, make_optimizer, step_decay
+from .training import subnormals_as_zero, train
+
+__all__ = ["FlatAdam", "as_tensor", "inference_batch_size", "make_optimizer", "predict_batched",
+           "predict_float64", "step_decay", "subnormals_as_zero", "train"]

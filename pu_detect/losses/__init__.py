@@ -1,0 +1,22 @@
+"""Losses as pure functions of tensors, one module per family.
+
+* :mod:`~pu_detect.losses.anomaly`: reconstruction error, the ABC and Deep SAD
+  anomaly losses, the weighted and positive-unlabeled risks;
+* :mod:`~pu_detect.losses.classification`: reverse cross-entropy and its
+  torch criterion.
+
+Per-sample losses take a ``reduction`` (``"none"``, ``"mean"`` or ``"sum"``)
+so that one function gives both a score and a training loss.
+"""
+
+from .anomaly import (
+    INVERSE_EPS, LOG_EPS, abc_anomaly_loss, inverse_distance_loss, pu_risk, reconstruction_error,
+    squared_distance, weighted_risk,
+)
+from .classification import ReverseCrossEntropyLoss, reverse_cross_entropy, reversed_softmax
+
+__all__ = [
+    "INVERSE_EPS", "LOG_EPS", "ReverseCrossEntropyLoss", "abc_anomaly_loss", "inverse_distance_loss",
+    "pu_risk", "reconstruction_error", "reverse_cross_entropy", "reversed_softmax", "squared_distance",
+    "weighted_risk",
+]

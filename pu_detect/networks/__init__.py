@@ -1,0 +1,18 @@
+"""Networks: MLP and convolutional autoencoders and classifiers over flat rows.
+
+Every network takes and returns flat rows of ``n_features`` values, so the
+estimators, the training loop and the losses never care whether a row is a
+table row or an image; a conv encoder views rows as ``input_shape`` in its
+first layer and a conv decoder flattens its output.
+
+Networks are built with :func:`~pu_detect.networks.init.build` on the
+``meta`` device and initialised from a local ``torch.Generator``, so that
+building one never reads or advances torch's global random state.
+"""
+
+from .autoencoders import ConvAutoencoder, MLPAutoencoder, autoencoder
+from .classifiers import Classifier
+from .init import build, init_parameters
+from .layers import mlp
+
+__all__ = ["Classifier", "ConvAutoencoder", "MLPAutoencoder", "autoencoder", "build", "init_parameters", "mlp"]

@@ -1,0 +1,45 @@
+"""Classifiers over flat rows whose penultimate layer is exposed."""
+
+import math
+
+from torch import nn
+
+from .layers import _conv
+
+
+class Classifier(nn.Module):
+    """A classifier whose penultimate layer is exposed: ``head(features(x))`` = logits.
+
+    MLP (``input_shape=None``): linear layers with ReLU through
+    ``hidden_dims``. Conv (``input_shape=(C, H, W)``): a 3x3 convolution,
+    ReLU and 2x2 max-pooling per ``hidden_dims[:-1]`` channel count, then a
+    dense ReLU layer of ``hidden_dims[-1]`` units. The features are the last
+    hidden layer's activations (K-density's space); the head is linear.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = Classifier(784, 10, (8, 16, 32), input_shape=(1, 28, 28))
+    >>> net(torch.zeros(2, 784)).shape, net.features(torch.zeros(2, 784)).shape
+    (torch.Size([2, 10]), torch.Size([2, 32]))
+    """
+
+    def __init__(self, n_features, n_classes, hidden_dims, input_shape=None):
+        super().__init__()
+        if input_shape is None:
+            layers = []
+            for d_in, d_out in zip((n_features, *hidden_dims[:-1]), hidden_dims):
+                layers += [nn.Linear(d_in, d_out), nn.ReLU()]
+        else:
+            channels, height, width = input_shape
+            layers = [nn.Unflatten(1, tuple(input_shape))]
+            for c_in, c_out in zip((channels, *hidden_dims[:-2]), hidden_dims[:-1]):
+                layers += [*_conv(c_in, c_out, False), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+                height, width = math.ceil(height / 2), math.ceil(width / 2)
+            flat = (hidden_dims[-2] if len(hidden_dims) > 1 else channels) * height * width
+            layers += [nn.Flatten(), nn.Linear(flat, hidden_dims[-1]), nn.ReLU()]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(hidden_dims[-1], n_classes)
+
+    def forward(self, x):
+        return self.head(self.features(x))

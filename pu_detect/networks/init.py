@@ -1,0 +1,48 @@
+"""Building networks without touching torch's global random state."""
+
+import math
+
+import torch
+from torch import nn
+
+
+def init_parameters(module, generator):
+    """Initialise every parameter and buffer as torch would, from ``generator``.
+
+    Linear and conv layers get torch's default (Kaiming-uniform weights with
+    ``a = sqrt(5)``, uniform biases in ``+-1/sqrt(fan_in)``); normalisation
+    layers their ones and zeros.
+    """
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            if layer.bias is not None:
+                bound = 1.0 / math.sqrt(layer.weight[0].numel())
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.reset_parameters()
+        elif any(True for _ in layer.parameters(recurse=False)):
+            raise TypeError(f"init_parameters does not know how to initialise {type(layer).__name__}")
+    return module
+
+
+def build(factory, generator, device="cpu"):
+    """Build ``factory()`` without touching torch's global RNG, then initialise it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pu_detect.networks import MLPAutoencoder
+    >>> g = torch.Generator().manual_seed(0)
+    >>> net = build(lambda: MLPAutoencoder(4, (8,), 2), g)
+    >>> next(net.parameters()).device.type
+    'cpu'
+    """
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device=device)
+    # Initialise on the CPU generator, then move: generators are per device.
+    if torch.device(device).type != "cpu":
+        module = module.to("cpu")
+    init_parameters(module, generator)
+    return module.to(device)
