@@ -1,13 +1,18 @@
 """Command line: ``pu-detect demo`` and ``pu-detect bench``."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from . import __version__
 from .bench import evaluate
 from .datasets import SHIPPED_DATASETS, load_dataset, pu_split
+
+#: The environment variable naming the folder ``pu-detect bench`` reads ``.npz`` datasets from.
+DATA_ENV = "PU_DETECT_DATA"
 
 DEMO_MODELS = ("PUAutoencoder", "ABC", "Autoencoder", "IForest")
 
@@ -24,13 +29,13 @@ def _format_table(rows):
 
 
 def _plot_demo(path, dataset, split, fitted, results):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from sklearn.metrics import roc_curve
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), constrained_layout=True)
+    from .bench.plots import save_figure
+
+    fig = Figure(figsize=(15, 4.4), layout="constrained")
+    axes = fig.subplots(1, 3)
     ax = axes[0]
     for name, model in fitted.items():
         fpr, tpr, _ = roc_curve(split.y_test, model.decision_function(split.X_test))
@@ -60,12 +65,15 @@ def _plot_demo(path, dataset, split, fitted, results):
         "normals (blue): a detector that learns to reconstruct them misses their kind",
         fontsize=10,
     )
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
-def demo(dataset="thyroid", seed=0, output="pu_detect_demo.png", out=sys.stdout):
-    """Run protocol 5.1 on a shipped dataset, print a table and save a PNG."""
+def demo(dataset="cardio", seed=0, output="pu_detect_demo.png", out=sys.stdout):
+    """Run the tabular PU protocol on a shipped dataset, print a table and save a PNG.
+
+    The protocol: a stratified 70/30 split, MinMax scaling, 10% of the
+    training anomalies labeled and the rest hidden in the unlabeled set.
+    """
     X, y = load_dataset(dataset)
     split = pu_split(X, y, random_state=seed)
     print(
@@ -85,11 +93,13 @@ def demo(dataset="thyroid", seed=0, output="pu_detect_demo.png", out=sys.stdout)
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="pu-detect", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo_parser = commands.add_parser(
         "demo", help="fit PUAutoencoder, ABC, an autoencoder and IForest on a shipped dataset"
     )
-    demo_parser.add_argument("--dataset", choices=SHIPPED_DATASETS, default="thyroid")
+    demo_parser.add_argument("--dataset", choices=SHIPPED_DATASETS, default="cardio",
+                             help="shipped dataset (default: %(default)s)")
     demo_parser.add_argument("--seed", type=int, default=0)
     demo_parser.add_argument("--output", type=Path, default=Path("pu_detect_demo.png"))
     demo_parser.add_argument(
@@ -97,9 +107,10 @@ def main(argv=None):
         help="torch CPU threads for this run (default 1: tiny training steps are "
         "fastest single-threaded)",
     )
-    _add_bench_parser(commands)
+    bench_parser = _add_bench_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "bench":
+        _check_bench_arguments(bench_parser, args)
         return bench(args)
     import torch
 
@@ -119,18 +130,19 @@ def _add_bench_parser(commands):
     ours = [name for name, spec in MODELS.items() if spec.family == "pu_detect"]
     parser = commands.add_parser(
         "bench",
-        help="protocol 5.1 (PU split of tabular .npz sets) for our estimators and peers",
-        description="Run protocol 5.1 (stratified 70/30 split, MinMax scaling, a fraction of the "
-        "training anomalies labeled, the rest hidden in the unlabeled set) for every dataset x "
+        help="the tabular PU protocol (PU split of tabular .npz sets) for our estimators and peers",
+        description="Run the tabular PU protocol (stratified 70/30 split, MinMax scaling, a fraction of "
+        "the training anomalies labeled, the rest hidden in the unlabeled set) for every dataset x "
         "model x seed x labeled fraction not yet in OUT/results.csv, then write OUT/summary.md, "
         "OUT/auroc_by_dataset.png and OUT/mean_rank.png. Models: " + ", ".join(MODELS) + ".",
     )
-    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
-                        help="folder of .npz files (keys X, y) (default: %(default)s)")
+    parser.add_argument("--data-dir", default=os.environ.get(DATA_ENV) or None,
+                        help=f"folder of .npz files (keys X, y) (default: ${DATA_ENV} where set, "
+                        "else the shipped sets)")
     parser.add_argument("--datasets", nargs="+", default=None,
                         help="shipped names, .npz paths or stems of files in --data-dir "
                         "(default: every file in --data-dir with at most --max-rows rows, or the "
-                        "shipped sets when --data-dir does not exist)")
+                        "shipped sets without --data-dir)")
     parser.add_argument("--max-rows", type=int, default=60000)
     parser.add_argument("--models", nargs="+", default=[",".join(ours + ["IForest"])],
                         help="comma- or space-separated (default: ours and IForest; 'all' for "
@@ -152,25 +164,50 @@ def _add_bench_parser(commands):
     parser.add_argument("--summary-only", action="store_true",
                         help="run nothing: summarise and plot what OUT/results.csv holds (for example "
                         "after concatenating the CSVs of several machines)")
+    return parser
 
 
-#: Where ``pu-detect bench`` looks for datasets by default.
-DEFAULT_DATA_DIR = "../shared/data/adbench"
+def _check_bench_arguments(parser, args):
+    """Refuse, as argparse errors, what would otherwise fail run by run or deep in a run."""
+    from .bench import MODELS, available
+
+    models = _items(args.models)
+    if models == ["all"]:
+        models = [name for name in MODELS if available(name)]
+    unknown = [name for name in models if name not in MODELS]
+    if unknown:
+        parser.error(f"argument --models: unknown model(s) {', '.join(unknown)}; choose from "
+                     f"{', '.join(MODELS)} or 'all'")
+    missing = [name for name in models if not available(name)]
+    if missing:
+        parser.error("argument --models: " + "; ".join(
+            f"{name} needs the package {MODELS[name].package}, which is not installed" for name in missing)
+            + " (pip install 'pu-detect[bench]', and pip install --no-deps deepod for DeepOD's models)")
+    args.models = [",".join(models)]
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        parser.error(f"argument --data-dir: {args.data_dir} is not a folder")
+    if args.max_rows < 1:
+        parser.error(f"argument --max-rows: must be an integer >= 1; got {args.max_rows}")
 
 
 def bench(args, out=None):
     """``pu-detect bench``: run, then summarise everything in the results file."""
     from .bench import MODELS, available, find_datasets, plot, read_results, resolve_names, run, summarise
+    from .utils.files import atomic_write
 
     models = _items(args.models)
     if models == ["all"]:
         models = [name for name in MODELS if available(name)]
     if args.datasets:
         datasets = resolve_names(_items(args.datasets), args.data_dir)
-    elif Path(args.data_dir).is_dir():
+    elif args.data_dir is not None:
         datasets = find_datasets(args.data_dir, args.max_rows)
     else:
         datasets = list(SHIPPED_DATASETS)
+    if not datasets:
+        print(f"pu-detect bench: error: no .npz file in {args.data_dir} has at most --max-rows "
+              f"{args.max_rows} rows", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     results = args.out / "results.csv"
     added = [] if args.summary_only else run(
@@ -179,7 +216,8 @@ def bench(args, out=None):
         time_limit=args.time_limit, retry_failed=args.retry_failed, progress=not args.no_progress)
     rows = read_results(results)
     summary = summarise(rows)
-    (args.out / "summary.md").write_text(summary + "\n")
+    with atomic_write(args.out / "summary.md", "w") as f:
+        f.write(summary + "\n")
     written = plot(rows, args.out)
     failed = sum(r["status"] != "ok" for r in added)
     print(summary, file=out)

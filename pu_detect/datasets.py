@@ -15,7 +15,7 @@ from sklearn.utils import Bunch
 
 from .utils import validation as v
 
-#: Names accepted by :func:`load_dataset` (provenance in ``pu_detect/data/README.md``).
+#: Names accepted by ``load_dataset`` (provenance in ``pu_detect/data/README.md``).
 SHIPPED_DATASETS = ("thyroid", "cardio")
 
 

@@ -8,7 +8,7 @@ drawn like the other anomalies, the AUC of labeled-vs-unlabeled is
 
 an increasing affine function of the true normal-vs-anomaly AUC (Menon et al.,
 ICML 2015; Jain et al., 2017). It therefore ranks models as the true AUC would,
-and :func:`true_roc_auc` undoes the map when ``a`` is known. With
+and ``true_roc_auc`` undoes the map when ``a`` is known. With
 ``GridSearchCV``, use a stratified splitter so that every fold holds labeled
 anomalies.
 """
@@ -65,5 +65,5 @@ def true_roc_auc(pu_auc, prior):
     return (pu_auc - prior / 2) / (1 - prior)
 
 
-#: Scorer for ``GridSearchCV`` / ``cross_val_score`` on PU labels, from ``decision_function``.
 pu_roc_auc_scorer = make_scorer(pu_roc_auc, response_method="decision_function")
+"""Scorer for ``GridSearchCV`` / ``cross_val_score`` on PU labels: ``pu_roc_auc`` of ``decision_function``."""

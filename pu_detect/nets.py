@@ -1,4 +1,4 @@
-"""The networks' 0.1.0 import path; they live in :mod:`pu_detect.networks`."""
+"""The 0.1.0 import path of ``pu_detect.networks``, where the networks now live."""
 
 from .networks import *  # noqa: F401,F403
 from .networks import __all__  # noqa: F401

@@ -99,7 +99,7 @@ def _estimator_classes():
 
 
 def load(path):
-    """Read a model written by :func:`save`; returns the fitted estimator.
+    """Read a model written by ``save``; returns the fitted estimator.
 
     Raises
     ------
@@ -155,7 +155,7 @@ def load(path):
 
 
 class PersistenceMixin:
-    """``save(path)`` and ``load(path)`` for the estimators (see :mod:`pu_detect.persistence`).
+    """``save(path)`` and ``load(path)`` for the estimators (see ``pu_detect.persistence``).
 
     The estimator provides ``_make_module(n_features, params)``; its fitted
     ``module_`` must have that architecture (or override ``_empty_module``).
@@ -171,12 +171,12 @@ class PersistenceMixin:
         return module.to_empty(device=params.device)
 
     def save(self, path):
-        """Write this fitted estimator to ``path`` without pickle (:func:`pu_detect.persistence.save`)."""
+        """Write this fitted estimator to ``path`` without pickle (``pu_detect.persistence.save``)."""
         save(self, path)
 
     @classmethod
     def load(cls, path):
-        """Read an estimator written by :meth:`save`; it must be a ``cls``."""
+        """Read an estimator written by ``save``; it must be a ``cls``."""
         estimator = load(path)
         if not isinstance(estimator, cls):
             raise ValueError(f"{path} holds a {type(estimator).__name__}, not a {cls.__name__}.")

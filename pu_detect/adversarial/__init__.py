@@ -1,17 +1,19 @@
 """Adversarial-example detection over a fitted classifier, and attacks that target a detector.
 
-* :mod:`~pu_detect.adversarial.detectors`: :class:`NonMEDetector`,
-  :class:`ConfidenceDetector` and their shared template;
-* :mod:`~pu_detect.adversarial.kdensity`: :class:`KDensityDetector` and the
+* ``detectors``: ``NonMEDetector``,
+  ``ConfidenceDetector`` and their shared template;
+* ``kdensity``: ``KDensityDetector`` and the
   K-density formula;
-* :mod:`~pu_detect.adversarial.adaptive`: :func:`kdensity_cw`, the attack on
+* ``adaptive``: ``kdensity_cw``, the attack on
   a K-density detector.
 
 ``RCEClassifier``, ``torch_classifier`` and ``class_indices`` are importable
-from here as in pu_detect 0.1.0; they live in :mod:`pu_detect.classifiers`.
+from here as in pu_detect 0.1.0; they live in ``pu_detect.classifiers``
+and ``pu_detect.attacks.adapter``.
 """
 
-from ..classifiers import RCEClassifier, TorchClassifier, class_indices, torch_classifier
+from ..attacks.adapter import TorchClassifier, class_indices, torch_classifier
+from ..classifiers import RCEClassifier
 from .adaptive import kdensity_cw
 from .detectors import ConfidenceDetector, NonMEDetector
 from .kdensity import NO_DENSITY_SCORE, KDensityDetector, kdensity_score

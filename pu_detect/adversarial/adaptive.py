@@ -1,6 +1,6 @@
 """Attacks that target a detector as well as the classifier.
 
-They live here, beside the detectors, so that :mod:`pu_detect.attacks` never
+They live here, beside the detectors, so that ``pu_detect.attacks`` never
 imports a detector.
 """
 
@@ -26,8 +26,8 @@ def kdensity_cw(model, detector, X, y, *, margin=0.0, kappa=0.0, initial_const=1
 
     The target is each row's most likely wrong class; the objective adds
     ``c * max(0, s(x') - threshold_ + margin)``, with ``s`` the fitted
-    :class:`~pu_detect.KDensityDetector`'s score ``-log KD`` for the target
-    class (:func:`~pu_detect.adversarial.kdensity.kdensity_score`, the
+    ``KDensityDetector``'s score ``-log KD`` for the target
+    class (``kdensity_score``, the
     detector's own formula). A row counts as successful only when it is
     misclassified as its target with confidence ``kappa`` *and* scores under
     the threshold (Carlini and Wagner, "Adversarial Examples Are Not Easily
@@ -39,11 +39,11 @@ def kdensity_cw(model, detector, X, y, *, margin=0.0, kappa=0.0, initial_const=1
         The classifier the detector was fitted on.
     detector : fitted KDensityDetector
     X, y, clip, batch_size
-        As in :func:`pu_detect.attacks.fgsm`.
+        As in ``pu_detect.attacks.fgsm``.
     margin : float, default=0.0
         How far under the threshold the score must go (in score units).
     kappa, initial_const, binary_search_steps, max_iter, lr
-        As in :func:`pu_detect.attacks.carlini_wagner`.
+        As in ``pu_detect.attacks.carlini_wagner``.
 
     Returns
     -------

@@ -3,13 +3,13 @@
 Fitted on clean training rows of a fitted classifier, they score inputs
 higher the more adversarial they look:
 
-* :class:`NonMEDetector`: minus the entropy of the non-maximal class
+* ``NonMEDetector``: minus the entropy of the non-maximal class
   probabilities (RCE makes them uniform, hence high-entropy, on clean inputs);
-* :class:`ConfidenceDetector`: minus the top class probability;
-* :class:`~pu_detect.adversarial.kdensity.KDensityDetector`: minus the log
+* ``ConfidenceDetector``: minus the top class probability;
+* ``KDensityDetector``: minus the log
   kernel density of the penultimate features (in its own module).
 
-The classifier is any that :func:`pu_detect.classifiers.torch_classifier`
+The classifier is any that ``pu_detect.classifiers.torch_classifier``
 accepts: a pu_detect classifier, a fitted skorch ``NeuralNetClassifier`` or a
 plain torch module returning logits. Only K-density needs penultimate
 features. ``clone`` keeps the fitted classifier (it is frozen, as sklearn's
@@ -29,7 +29,7 @@ from scipy.special import logsumexp, softmax
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..classifiers import torch_classifier
+from ..attacks.adapter import torch_classifier
 from ..engine import predict_float64
 from ..utils import validation as v
 
@@ -120,7 +120,7 @@ class NonMEDetector(_AdversarialDetector):
     Parameters
     ----------
     classifier : fitted classifier
-        Any that :func:`pu_detect.classifiers.torch_classifier` accepts; it needs
+        Any that ``pu_detect.classifiers.torch_classifier`` accepts; it needs
         no ``features``.
     features : callable or None
         Unused; accepted for a signature uniform with K-density.
@@ -158,7 +158,7 @@ class NonMEDetector(_AdversarialDetector):
 class ConfidenceDetector(_AdversarialDetector):
     """Confidence baseline: score = ``-max_i F_i``, minus the top class probability.
 
-    Parameters as :class:`NonMEDetector`.
+    Parameters as ``NonMEDetector``.
 
     Examples
     --------

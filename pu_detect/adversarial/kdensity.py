@@ -1,6 +1,6 @@
 """K-density (Feinman et al., 2017; Pang et al., 2018): the kernel density of penultimate features.
 
-:func:`kdensity_score` is the formula, once, in torch: the detector scores
+``kdensity_score`` is the formula, once, in torch: the detector scores
 with it and the adaptive attack differentiates it.
 """
 
@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
-from ..classifiers import class_indices
+from ..attacks.adapter import class_indices
 from ..utils import validation as v
 from .detectors import _AdversarialDetector
 
@@ -30,7 +30,7 @@ class KDensityDetector(_AdversarialDetector):
     Parameters
     ----------
     classifier : fitted classifier
-        Any that :func:`pu_detect.classifiers.torch_classifier` accepts.
+        Any that ``pu_detect.classifiers.torch_classifier`` accepts.
     features : callable ``(module, x) -> Tensor`` or None
         Penultimate layer (``None``: ``module.features``; a classifier
         without one needs this).
@@ -131,7 +131,7 @@ def kdensity_score(features, predicted, centers, bandwidth, *, center_rows=None,
     ``KD(x) = mean_i exp(-||z(x) - z_i||^2 / sigma^2)`` over the kernel
     centres ``z_i`` of the class ``predicted`` for the row. The detector
     scores with it in float64; the adaptive attack
-    (:func:`pu_detect.adversarial.adaptive.kdensity_cw`) back-propagates
+    (``pu_detect.adversarial.adaptive.kdensity_cw``) back-propagates
     through it.
 
     Parameters

@@ -1,10 +1,10 @@
 """Anomaly detection from contaminated unlabeled data plus a few labeled anomalies.
 
-* :mod:`~pu_detect.anomaly.base`: the fit template every detector shares and
+* ``base``: the fit template every detector shares and
   the two semi-supervised risks (weighted, positive-unlabeled);
-* :mod:`~pu_detect.anomaly.autoencoders`: Autoencoder, ABC, PUAutoencoder;
-* :mod:`~pu_detect.anomaly.hypersphere`: DeepSVDD, DeepSAD, PUDeepSVDD;
-* :mod:`~pu_detect.anomaly.prior`: estimating the anomaly fraction of the
+* ``autoencoders``: Autoencoder, ABC, PUAutoencoder;
+* ``hypersphere``: DeepSVDD, DeepSAD, PUDeepSVDD;
+* ``prior``: estimating the anomaly fraction of the
   unlabeled data.
 """
 

@@ -139,12 +139,12 @@ class ABC(WeightedRiskMixin, Autoencoder):
     ``s``: unlabeled rows are trained as normal (loss ``s``) and labeled
     anomalies as anomalous (loss ``-log(1 - exp(-s) + 1e-6)``), which pushes
     their reconstruction error up. The objective is the mean of these
-    losses over all training rows (:func:`pu_detect.losses.weighted_risk`).
+    losses over all training rows (``pu_detect.losses.weighted_risk``).
     Because the unlabeled rows are all treated as normal, anomalies hidden
-    among them are learned as normal: the weakness :class:`PUAutoencoder`
+    among them are learned as normal: the weakness ``PUAutoencoder``
     removes.
 
-    Parameters are those of :class:`Autoencoder`.
+    Parameters are those of ``Autoencoder``.
 
     Examples
     --------
@@ -170,13 +170,13 @@ class PUAutoencoder(PURiskMixin, Autoencoder):
     ``R+ = prior * mean_A l+``, ``R- = mean_U l- - prior * mean_A l-``,
     loss ``R+ + |R-|`` (``correction="abs"``) or the nnPU rule
     (``correction="nnpu"``), with ``l- = s`` and
-    ``l+ = -log(1 - exp(-s) + 1e-6)`` (:func:`pu_detect.losses.pu_risk`).
+    ``l+ = -log(1 - exp(-s) + 1e-6)`` (``pu_detect.losses.pu_risk``).
 
     Unlike the paper's code, each step draws a batch of unlabeled rows and a
     separate batch of labeled anomalies, so every step sees both terms even
     when labeled anomalies are under 1% of the rows.
 
-    The parameters not listed here are those of :class:`Autoencoder`.
+    The parameters not listed here are those of ``Autoencoder``.
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ class PUAutoencoder(PURiskMixin, Autoencoder):
         ADBench sets (true fractions 0.02-0.34, mean 0.11) it gave a higher mean test
         AUROC than the paper's 0.1, than 0.2, 0.5, the true fraction and
         ``"auto"`` (benchmarks/README.md). ``"auto"`` estimates the fraction by
-        cross-fitted Best Bin Estimation (:mod:`pu_detect.prior`), which
+        cross-fitted Best Bin Estimation (``pu_detect.prior``), which
         overestimates when few anomalies are labeled.
     correction : {"abs", "nnpu"}, default="abs"
         How a negative ``R-`` is corrected: the paper's absolute value, or

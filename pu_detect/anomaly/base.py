@@ -191,7 +191,7 @@ class WeightedRiskMixin:
     """Semi-supervised risk of ABC and Deep SAD: the mean per-row loss over all rows.
 
     Unlabeled rows contribute their score, labeled anomalies
-    ``self._anomaly_loss(score)`` (:func:`pu_detect.losses.weighted_risk`).
+    ``self._anomaly_loss(score)`` (``pu_detect.losses.weighted_risk``).
     """
 
     _semi_supervised = True
@@ -217,7 +217,7 @@ def _check_prior(value):
 
 
 class PURiskMixin:
-    """Positive-unlabeled risk (:func:`pu_detect.losses.pu_risk`) with ``l-`` = the
+    """Positive-unlabeled risk (``pu_detect.losses.pu_risk``) with ``l-`` = the
     score and ``l+ = self._anomaly_loss(score)``; adds ``prior`` and ``correction``."""
 
     _semi_supervised = True

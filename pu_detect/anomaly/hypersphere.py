@@ -55,7 +55,7 @@ class DeepSVDD(BaseDeepDetector):
     pretrain_epochs : int, default=50
         Passes of autoencoder pre-training of the encoder (0 to skip).
     batch_size, lr, weight_decay, validation_fraction, n_iter_no_change, contamination, random_state, device, verbose, input_shape, flush_subnormals
-        As in :class:`pu_detect.Autoencoder`; ``lr``, ``weight_decay`` and
+        As in ``pu_detect.Autoencoder``; ``lr``, ``weight_decay`` and
         ``batch_size`` serve pre-training too.
 
     Attributes
@@ -68,7 +68,7 @@ class DeepSVDD(BaseDeepDetector):
         Pre-training loss per epoch (with ``validation_fraction``, also the
         validation loss: pre-training stops early by the same rule).
     history_, n_features_in_, decision_scores_, threshold_, labels_
-        As in :class:`pu_detect.Autoencoder`.
+        As in ``pu_detect.Autoencoder``.
 
     Examples
     --------
@@ -168,7 +168,7 @@ class DeepSAD(WeightedRiskMixin, DeepSVDD):
     all treated as normal, so anomalies hidden among them are pulled
     towards the centre.
 
-    The parameters not listed here are those of :class:`DeepSVDD`.
+    The parameters not listed here are those of ``DeepSVDD``.
 
     Parameters
     ----------
@@ -236,22 +236,22 @@ class DeepSAD(WeightedRiskMixin, DeepSVDD):
 class PUDeepSVDD(PURiskMixin, DeepSVDD):
     """Positive-unlabeled Deep SVDD (Takahashi et al., arXiv:2405.18929).
 
-    The PU risk of :class:`pu_detect.PUAutoencoder` over the hypersphere
+    The PU risk of ``pu_detect.PUAutoencoder`` over the hypersphere
     score: ``l- = d^2``, ``l+ = 1 / (d^2 + 1e-6)``. The anomalies' share of
     the unlabeled term is removed using the labeled anomalies, so anomalies
     hidden in the unlabeled set are not pulled to the centre.
 
-    The parameters not listed here are those of :class:`DeepSVDD`.
+    The parameters not listed here are those of ``DeepSVDD``.
 
     Parameters
     ----------
     prior : float in (0, 1) or "auto", default=0.1
-        Anomaly fraction of the unlabeled data, as in :class:`pu_detect.PUAutoencoder`.
+        Anomaly fraction of the unlabeled data, as in ``pu_detect.PUAutoencoder``.
         The default is the paper's 0.1: unlike PUAutoencoder's, this risk
         gained nothing measurable from a larger prior over 18 ADBench sets
         (mean test AUROC +0.005 with 0.2, -0.005 with 0.3; benchmarks/README.md).
     correction : {"abs", "nnpu"}, default="abs"
-        As in :class:`pu_detect.PUAutoencoder`.
+        As in ``pu_detect.PUAutoencoder``.
 
     Attributes
     ----------

@@ -1,24 +1,24 @@
 """Adversarial attacks on a fitted classifier: batched torch, clipped to the input range.
 
 Every attack takes the classifier as it predicts (``softmax(-Z)`` for an RCE
-network; any classifier :func:`pu_detect.classifiers.torch_classifier`
+network; any classifier ``pu_detect.classifiers.torch_classifier``
 accepts), rows ``X`` in ``clip`` (default ``[0, 1]``) and their true classes
 ``y``, and returns the adversarial rows as a float32 array of the same
 shape. Randomness comes from ``random_state`` only. Each family is one
 module with a tensor-level core (for adversarial training) and NumPy-facing
-wrappers; they share :mod:`pu_detect.attacks._core` (checks, batching,
+wrappers; they share ``pu_detect.attacks._core`` (checks, batching,
 clipping).
 
-* :func:`fgsm`: one signed-gradient step of size ``eps`` (Goodfellow et al., 2015).
-* :func:`bim`: ``steps`` signed steps of ``eps / steps`` in the L-inf ball (Kurakin et al., 2017).
-* :func:`ilcm`: BIM towards the least-likely class (Kurakin et al., 2017).
-* :func:`pgd`: BIM from a random start in the ball (Madry et al., 2018).
-* :func:`carlini_wagner`: C&W-L2 with confidence ``kappa`` and a binary search
+* ``fgsm``: one signed-gradient step of size ``eps`` (Goodfellow et al., 2015).
+* ``bim``: ``steps`` signed steps of ``eps / steps`` in the L-inf ball (Kurakin et al., 2017).
+* ``ilcm``: BIM towards the least-likely class (Kurakin et al., 2017).
+* ``pgd``: BIM from a random start in the ball (Madry et al., 2018).
+* ``carlini_wagner``: C&W-L2 with confidence ``kappa`` and a binary search
   over its constant (Carlini and Wagner, 2017); ``kappa=10`` is the
-  high-confidence variant (:func:`high_confidence_cw`).
-* :func:`jsma`: the Jacobian saliency map attack over pixel pairs (Papernot et al., 2016).
+  high-confidence variant (``high_confidence_cw``).
+* ``jsma``: the Jacobian saliency map attack over pixel pairs (Papernot et al., 2016).
 * ``kdensity_cw``: the adaptive attack on a K-density detector, which lives
-  in :mod:`pu_detect.adversarial.adaptive` (attacks never import detectors)
+  in ``pu_detect.adversarial.adaptive`` (attacks never import detectors)
   and is importable from here as before.
 """
 

@@ -5,7 +5,7 @@ import copy
 import numpy as np
 import torch
 
-from ..classifiers import class_indices, torch_classifier
+from .adapter import class_indices, torch_classifier
 from ..utils import validation as v
 
 

@@ -69,7 +69,7 @@ def carlini_wagner(model, X, y, *, kappa=0.0, initial_const=1.0, binary_search_s
     Parameters
     ----------
     model, X, y, clip, batch_size
-        As in :func:`pu_detect.attacks.fgsm`.
+        As in ``pu_detect.attacks.fgsm``.
     kappa : float >= 0, default=0.0
         Confidence: success needs a logit margin of at least ``kappa``.
     initial_const : float > 0, default=1.0
@@ -103,7 +103,7 @@ def carlini_wagner(model, X, y, *, kappa=0.0, initial_const=1.0, binary_search_s
 
 
 def check_cw_options(kappa, initial_const, binary_search_steps, max_iter, lr, clip):
-    """C&W's options, checked, as keyword arguments of :func:`carlini_wagner_tensor`."""
+    """C&W's options, checked, as keyword arguments of ``carlini_wagner_tensor``."""
     return dict(kappa=v.check_float(kappa, "kappa", 0.0, np.inf, low_inclusive=True),
                 initial_const=v.check_float(initial_const, "initial_const", 0.0, np.inf),
                 binary_search_steps=v.check_int(binary_search_steps, "binary_search_steps"),
@@ -112,15 +112,15 @@ def check_cw_options(kappa, initial_const, binary_search_steps, max_iter, lr, cl
 
 
 def high_confidence_cw(model, X, y, *, kappa=10.0, **options):
-    """High-confidence C&W: :func:`carlini_wagner` with ``kappa = 10``.
+    """High-confidence C&W: ``carlini_wagner`` with ``kappa = 10``.
 
     Parameters
     ----------
     model, X, y
-        As in :func:`carlini_wagner`.
+        As in ``carlini_wagner``.
     kappa : float, default=10.0
     **options
-        Any other keyword of :func:`carlini_wagner`.
+        Any other keyword of ``carlini_wagner``.
 
     Returns
     -------

@@ -52,7 +52,7 @@ def uniform_start(x0, eps, clip, generator):
 
 
 def pgd_tensor(logits, x0, labels, *, eps, steps, step_size, clip, generator):
-    """PGD's core: :func:`signed_gradient_steps` from :func:`uniform_start` (``generator`` draws it)."""
+    """PGD's core: ``signed_gradient_steps`` from ``uniform_start`` (``generator`` draws it)."""
     start = uniform_start(x0, eps, clip, generator)
     return signed_gradient_steps(logits, x0, labels, eps=eps, steps=steps, step_size=step_size,
                                  clip=clip, start=start)
@@ -64,7 +64,7 @@ def fgsm(model, X, y, eps, *, clip=(0.0, 1.0), batch_size=512):
     Parameters
     ----------
     model : fitted classifier
-        Any that :func:`pu_detect.classifiers.torch_classifier` accepts; the
+        Any that ``pu_detect.classifiers.torch_classifier`` accepts; the
         attack differentiates the logits it predicts with (``-Z`` for RCE).
     X : array-like of shape (n_samples, n_features)
         Clean rows inside ``clip``.
@@ -107,7 +107,7 @@ def bim(model, X, y, eps, *, steps=10, step_size=None, clip=(0.0, 1.0), batch_si
     Parameters
     ----------
     model, X, y, eps, clip, batch_size
-        As in :func:`fgsm`.
+        As in ``fgsm``.
     steps : int, default=10
     step_size : float or None, default=None
         ``None``: ``eps / steps``.
@@ -145,7 +145,7 @@ def ilcm(model, X, eps, *, steps=10, step_size=None, clip=(0.0, 1.0), batch_size
     Parameters
     ----------
     model, X, eps, clip, batch_size
-        As in :func:`fgsm`.
+        As in ``fgsm``.
     steps : int, default=10
     step_size : float or None, default=None
         ``None``: ``eps / steps``.
@@ -184,7 +184,7 @@ def pgd(model, X, y, eps, *, steps=40, step_size=None, clip=(0.0, 1.0), random_s
     Parameters
     ----------
     model, X, y, eps, clip, batch_size
-        As in :func:`fgsm`.
+        As in ``fgsm``.
     steps : int, default=40
     step_size : float or None, default=None
         ``None``: ``2.5 * eps / steps`` (Madry et al.).

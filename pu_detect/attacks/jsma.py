@@ -21,7 +21,7 @@ def jsma(model, X, y, *, targets=None, theta=1.0, gamma=0.1, clip=(0.0, 1.0), ra
     Parameters
     ----------
     model, X, y, clip
-        As in :func:`pu_detect.attacks.fgsm`.
+        As in ``pu_detect.attacks.fgsm``.
     targets : array-like of shape (n_samples,) or None, default=None
         The class each row is pushed to (different from its ``y``).
     theta : float > 0, default=1.0

@@ -1,10 +1,10 @@
 """The benchmark behind ``pu-detect bench``: the tabular PU protocol against the peers.
 
-* :mod:`~pu_detect.bench.models`: every model it can run (ours and the peers);
-* :mod:`~pu_detect.bench.runner`: one run, and resumable parallel sweeps to a CSV;
-* :mod:`~pu_detect.bench.summary`: the markdown summary;
-* :mod:`~pu_detect.bench.plots`: the two charts;
-* :mod:`~pu_detect.bench.datasets`: which ``.npz`` files a sweep takes.
+* ``models``: every model it can run (ours and the peers);
+* ``runner``: one run, and resumable parallel sweeps to a CSV;
+* ``summary``: the markdown summary;
+* ``plots``: the two charts;
+* ``datasets``: which ``.npz`` files a sweep takes.
 """
 
 from .datasets import find_datasets, resolve_names

@@ -61,6 +61,6 @@ def _figure(size):
 
 
 def save_figure(fig, path, dpi=110):
-    """Write ``fig`` as a PNG to ``path`` atomically (:func:`pu_detect.utils.files.atomic_write`)."""
+    """Write ``fig`` as a PNG to ``path`` atomically (``pu_detect.utils.files.atomic_write``)."""
     with atomic_write(path) as f:
         fig.savefig(f, format="png", dpi=dpi)

@@ -1,10 +1,10 @@
 """Runs of the tabular PU protocol, behind ``pu-detect bench``.
 
-A *run* is one (dataset, model, seed, labeled fraction): :func:`run_one` splits
-the data with :func:`~pu_detect.datasets.pu_split` (stratified 70/30, MinMax
+A *run* is one (dataset, model, seed, labeled fraction): ``run_one`` splits
+the data with ``pu_split`` (stratified 70/30, MinMax
 scaling, a fraction of the training anomalies labeled and the rest hidden in
 the unlabeled set), fits the model on the training part and scores the
-untouched test part. :func:`run` fans runs out with joblib (processes, or a
+untouched test part. ``run`` fans runs out with joblib (processes, or a
 Dask cluster through joblib's ``dask`` backend), appends each finished run to
 a CSV, and skips runs the CSV already holds. A run that raises is recorded as
 failed with its error, never dropped.
@@ -51,7 +51,7 @@ def fit_on_split(model, split, semi_supervised):
 
 
 def evaluate(name, split, seed, model=None):
-    """Fit model ``name`` on a :func:`~pu_detect.datasets.pu_split` and score its test part.
+    """Fit model ``name`` on a ``pu_split`` and score its test part.
 
     Returns
     -------
@@ -143,7 +143,7 @@ _CHILD = (
 
 
 def _run_in_child(dataset, model, seed, labeled_fraction, threads, time_limit):
-    """:func:`run_one` in a fresh interpreter, killed after ``time_limit`` seconds."""
+    """``run_one`` in a fresh interpreter, killed after ``time_limit`` seconds."""
     arguments = json.dumps([str(dataset), model, seed, labeled_fraction, threads])
     with tempfile.TemporaryDirectory() as folder:
         result = Path(folder) / "row.json"
@@ -186,7 +186,7 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
     datasets : list of str
         Shipped dataset names or ``.npz`` paths (keys ``X`` and ``y``).
     models : list of str
-        Keys of :data:`MODELS`.
+        Keys of ``MODELS``.
     seeds : list of int
     labeled_fractions : list of float
         Fractions of the training anomalies that are labeled.

@@ -83,7 +83,7 @@ def summarise(rows):
 def _head_to_head(models, means, reference="PUAutoencoder"):
     """Markdown rows: ``reference`` against every other model on the datasets both completed.
 
-    ``models`` and ``means`` are the ROC AUC table of :func:`_mean_table`. The
+    ``models`` and ``means`` are the ROC AUC table of ``_mean_table``. The
     last column is the two-sided Wilcoxon signed-rank p-value of the
     per-dataset differences (exact for small tables; "—" when every
     difference is zero), so that a lead on a few sets is not read as a

@@ -1,12 +1,12 @@
-"""Neural classifiers on one base (:class:`~pu_detect.classifiers.base.BaseNeuralClassifier`).
+"""Neural classifiers on one base (``BaseNeuralClassifier``).
 
-:class:`RCEClassifier` (reverse cross-entropy, Pang et al. 2018) today; each
+``RCEClassifier`` (reverse cross-entropy, Pang et al. 2018) today; each
 new family (robust, Max-Mahalanobis, ensembles, generative) is one more
-module here. :func:`torch_classifier` turns any fitted classifier into the
-torch functions the detectors and attacks use.
+module here. ``torch_classifier`` (from ``pu_detect.attacks.adapter``) turns any
+fitted classifier into the torch functions the detectors and attacks use.
 """
 
-from .adapter import TorchClassifier, class_indices, torch_classifier
+from ..attacks.adapter import TorchClassifier, class_indices, torch_classifier
 from .base import BaseNeuralClassifier
 from .rce import RCEClassifier
 

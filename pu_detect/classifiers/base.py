@@ -3,7 +3,7 @@
 A family supplies its network, its training loss and how its outputs become
 class probabilities; the base does validation, training in the one loop,
 batched float64 inference, persistence, and describes the fitted classifier
-to the detectors and attacks (:meth:`BaseNeuralClassifier._torch_classifier`).
+to the detectors and attacks (``BaseNeuralClassifier._torch_classifier``).
 """
 
 import numpy as np
@@ -16,7 +16,7 @@ from ..engine import as_tensor, predict_float64, train
 from ..networks import build
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
-from .adapter import TorchClassifier, check_targets, forward, module_features
+from ..attacks.adapter import TorchClassifier, check_targets, forward, module_features
 
 
 def _check_hidden_dims(value):
@@ -138,7 +138,7 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
     def _torch_classifier(self):
-        """This fitted classifier for the detectors and attacks (:func:`~pu_detect.classifiers.torch_classifier`)."""
+        """This fitted classifier for the detectors and attacks (``torch_classifier``)."""
         check_is_fitted(self, "module_")
         has_features = isinstance(getattr(self.module_, "features", None), torch.nn.Module)
         return TorchClassifier(self.module_, self._prediction_logits, module_features if has_features else None,

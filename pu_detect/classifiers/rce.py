@@ -5,7 +5,7 @@ import torch
 from ..losses import reverse_cross_entropy
 from ..networks import Classifier
 from ..utils import validation as v
-from .adapter import forward, reversed_forward
+from ..attacks.adapter import forward, reversed_forward
 from .base import BaseNeuralClassifier
 
 _LOSSES = ("rce", "ce")
@@ -21,12 +21,12 @@ class RCEClassifier(BaseNeuralClassifier):
     Parameters
     ----------
     loss : {"rce", "ce"}, default="rce"
-        ``"rce"``: :func:`pu_detect.losses.reverse_cross_entropy`, predicting
+        ``"rce"``: ``pu_detect.losses.reverse_cross_entropy``, predicting
         with ``softmax(-Z)``; ``"ce"``: cross-entropy, predicting with
         ``softmax(Z)``.
     hidden_dims : tuple of int or None, default=None
         MLP widths, or with ``input_shape`` the conv channels followed by the
-        dense feature width (:class:`pu_detect.networks.Classifier`). ``None``:
+        dense feature width (``pu_detect.networks.Classifier``). ``None``:
         ``(256, 256)`` for an MLP, ``(16, 32, 64)`` for a conv net.
     input_shape : tuple (C, H, W) or None, default=None
         View rows as images and use the conv network.
@@ -44,7 +44,7 @@ class RCEClassifier(BaseNeuralClassifier):
         ``>= 1``: a progress bar and a one-line summary when training ends.
     flush_subnormals : bool, default=True
         Treat subnormal floats as zero on the calling thread while training
-        (the setting is restored afterwards); see :class:`pu_detect.Autoencoder`.
+        (the setting is restored afterwards); see ``pu_detect.Autoencoder``.
 
     Attributes
     ----------

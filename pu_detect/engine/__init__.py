@@ -1,8 +1,8 @@
 """The engine under every estimator: one training loop, its optimisers, batched inference.
 
-:func:`~pu_detect.engine.training.train` runs any objective over named data
-streams; :mod:`~pu_detect.engine.optim` holds the optimisers and schedules;
-:mod:`~pu_detect.engine.inference` scores rows in float64 no-grad batches.
+``train`` runs any objective over named data
+streams; ``optim`` holds the optimisers and schedules;
+``inference`` scores rows in float64 no-grad batches.
 """
 
 from .inference import as_tensor, inference_batch_size, predict_batched, predict_float64

@@ -43,7 +43,7 @@ def widest_activation(module, n_features, device="cpu", dtype=torch.float32):
 
 
 def inference_batch_size(module, n_features, device="cpu", dtype=torch.float32):
-    """Rows per inference batch: the widest layer output stays within :data:`ACTIVATION_BUDGET`."""
+    """Rows per inference batch: the widest layer output stays within ``ACTIVATION_BUDGET``."""
     width = widest_activation(module, n_features, device, dtype)
     return max(MIN_INFERENCE_ROWS, ACTIVATION_BUDGET // width)
 
@@ -69,7 +69,7 @@ def predict_float64(module, function, X):
     float32 matrix kernels give a row results that differ (at the 1e-6 level)
     with the number of rows computed alongside it; in float64 on the copy a
     row's output does not depend on what else is scored with it. Batches
-    follow :func:`inference_batch_size`.
+    follow ``inference_batch_size``.
     """
     network = copy.deepcopy(module).double().eval()
     device = next(network.parameters()).device

@@ -9,7 +9,7 @@ import torch
 def fused_adam_matches_reference():
     """Whether torch's private fused Adam kernel exists here and agrees with ``torch.optim.Adam``.
 
-    :class:`FlatAdam` calls ``torch._fused_adam_``, which is private: a torch
+    ``FlatAdam`` calls ``torch._fused_adam_``, which is private: a torch
     release may drop or change it. This runs one step of it and of
     ``torch.optim.Adam`` on the same small vectors (with weight decay) and
     compares them; the answer is computed once per process.
@@ -46,8 +46,8 @@ class FlatAdam:
     measured with cProfile); this step took 17 us where the same update as
     eight separate tensor operations took 56 us (2,321 parameters, one
     thread). Where the private kernel is missing or disagrees with
-    ``torch.optim.Adam`` (:func:`fused_adam_matches_reference`), the step is
-    ``torch.optim.Adam`` on the same flat buffer. :meth:`release` gives each
+    ``torch.optim.Adam`` (``fused_adam_matches_reference``), the step is
+    ``torch.optim.Adam`` on the same flat buffer. ``release`` gives each
     parameter its own storage again.
 
     Parameters
@@ -155,7 +155,7 @@ OPTIMIZERS = ("adam", "sgd")
 
 
 def make_optimizer(name, parameters, *, lr, weight_decay, momentum=0.9):
-    """The optimiser ``name`` (one of :data:`OPTIMIZERS`) over ``parameters``."""
+    """The optimiser ``name`` (one of ``OPTIMIZERS``) over ``parameters``."""
     if name == "adam":
         return FlatAdam(parameters, lr=lr, weight_decay=weight_decay)
     if name == "sgd":

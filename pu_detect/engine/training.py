@@ -168,12 +168,12 @@ def train(
     generator : torch.Generator
         The only source of randomness.
     optimizer : {"adam", "sgd"}, default="adam"
-        :class:`~pu_detect.engine.optim.FlatAdam`, or SGD with ``momentum``.
+        ``FlatAdam``, or SGD with ``momentum``.
     momentum : float, default=0.9
         SGD's momentum (unused by Adam).
     lr_schedule : callable ``epoch -> factor`` or None
         The step size of epoch ``e`` (from 0) is ``lr * lr_schedule(e)``
-        (for example :func:`~pu_detect.engine.optim.step_decay`).
+        (for example ``step_decay``).
     validation_fraction : float in (0, 1) or None
         Hold out this fraction of every stream, evaluate the objective on the
         held-out rows after every epoch, stop after ``n_iter_no_change``
@@ -184,7 +184,7 @@ def train(
     callbacks : sequence of callables ``(epoch, history, module) -> bool``
         Called after every epoch; a true return value stops training.
     flush_subnormals : bool, default=True
-        Train inside :func:`subnormals_as_zero` (the thread's setting is
+        Train inside ``subnormals_as_zero`` (the thread's setting is
         restored when training returns or raises).
     verbose : int, default=0
         ``>= 1``: a tqdm progress bar while training and a one-line summary

@@ -1,8 +1,8 @@
 """Losses as pure functions of tensors, one module per family.
 
-* :mod:`~pu_detect.losses.anomaly`: reconstruction error, the ABC and Deep SAD
+* ``anomaly``: reconstruction error, the ABC and Deep SAD
   anomaly losses, the weighted and positive-unlabeled risks;
-* :mod:`~pu_detect.losses.classification`: reverse cross-entropy and its
+* ``classification``: reverse cross-entropy and its
   torch criterion.
 
 Per-sample losses take a ``reduction`` (``"none"``, ``"mean"`` or ``"sum"``)

@@ -18,7 +18,7 @@ def reverse_cross_entropy(logits, target, reduction="none"):
     ``L`` classes and true class ``y``: the cross-entropy against the
     *reverse* label, uniform over the wrong classes. Its minimiser makes the
     non-true softmax probabilities uniform; the classifier then predicts with
-    ``softmax(-Z)`` (:func:`reversed_softmax`).
+    ``softmax(-Z)`` (``reversed_softmax``).
 
     Examples
     --------
@@ -38,13 +38,13 @@ def reversed_softmax(logits):
     """Class probabilities of an RCE-trained network: ``softmax(-Z)``.
 
     Pass it as ``predict_nonlinearity`` to a skorch ``NeuralNetClassifier``
-    trained with :class:`ReverseCrossEntropyLoss`.
+    trained with ``ReverseCrossEntropyLoss``.
     """
     return torch.softmax(-logits, dim=1)
 
 
 class ReverseCrossEntropyLoss(torch.nn.Module):
-    """:func:`reverse_cross_entropy` as a torch criterion (for skorch or any torch loop).
+    """``reverse_cross_entropy`` as a torch criterion (for skorch or any torch loop).
 
     Examples
     --------

@@ -5,7 +5,7 @@ estimators, the training loop and the losses never care whether a row is a
 table row or an image; a conv encoder views rows as ``input_shape`` in its
 first layer and a conv decoder flattens its output.
 
-Networks are built with :func:`~pu_detect.networks.init.build` on the
+Networks are built with ``build`` on the
 ``meta`` device and initialised from a local ``torch.Generator``, so that
 building one never reads or advances torch's global random state.
 """

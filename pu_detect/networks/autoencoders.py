@@ -46,7 +46,7 @@ class ConvAutoencoder(nn.Module):
     ReLU and 2x2 max-pooling; a linear layer maps to ``latent_dim``. The
     decoder mirrors it with nearest-neighbour upsampling back to each stage's
     exact size, so any height and width work. ``bias_free`` as in
-    :class:`MLPAutoencoder`.
+    ``MLPAutoencoder``.
 
     Examples
     --------

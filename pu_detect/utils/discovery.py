@@ -1,7 +1,7 @@
 """Every public estimator of pu_detect, found by walking the package (in the spirit of sklearn's).
 
 Persistence, the benchmark's model registry, the common tests and the API
-reference use :func:`all_estimators` instead of hand-kept lists, so a new
+reference use ``all_estimators`` instead of hand-kept lists, so a new
 estimator family is covered everywhere as soon as its module exists.
 """
 

@@ -1,6 +1,6 @@
 """Any fitted classifier seen as torch functions, for the detectors and the attacks.
 
-:func:`torch_classifier` accepts a pu_detect classifier (which describes
+``torch_classifier`` accepts a pu_detect classifier (which describes
 itself through ``_torch_classifier()``), a fitted skorch
 ``NeuralNetClassifier`` or a plain ``torch.nn.Module`` returning logits. It
 imports no estimator class: a classifier of a new family works with every
@@ -45,20 +45,20 @@ class TorchClassifier:
 
 
 def torch_classifier(classifier, features=None):
-    """Wrap a fitted classifier for the detectors and :mod:`pu_detect.attacks`.
+    """Wrap a fitted classifier for the detectors and ``pu_detect.attacks``.
 
     Parameters
     ----------
     classifier : pu_detect classifier, skorch NeuralNetClassifier, torch.nn.Module or TorchClassifier
         Fitted. A skorch net trained with
-        :class:`~pu_detect.losses.ReverseCrossEntropyLoss` as criterion is
+        ``ReverseCrossEntropyLoss`` as criterion is
         read as an RCE network (predicting with ``softmax(-Z)``). A plain
         module must return logits whose softmax is its class distribution
         (for an RCE network, return ``-Z``).
     features : callable ``(module, x) -> Tensor`` or None
         The penultimate layer, needed by K-density only; ``None`` uses
         ``module.features`` where the module has one (as
-        :class:`pu_detect.networks.Classifier` does).
+        ``pu_detect.networks.Classifier`` does).
 
     Returns
     -------
@@ -112,7 +112,7 @@ def reversed_forward(module, x):
 
 
 def module_features(module, x):
-    """``module.features(x)``: the penultimate layer of a :class:`pu_detect.networks.Classifier`."""
+    """``module.features(x)``: the penultimate layer of a ``pu_detect.networks.Classifier``."""
     return module.features(x)
 
 
