@@ -1,15 +1,15 @@
-"""Protocol 5.3: detecting adversarial MNIST digits with RCE vs CE training (Pang et al., 2018).
+"""The adversarial MNIST protocol: detecting adversarial MNIST digits with RCE vs CE training (Pang et al., 2018).
 
 Usage:
     python benchmarks/adversarial_mnist.py OUT_DIR [--n-attack 1000] [--epochs 20] [--seed 0]
 
-Reads ../shared/data/mnist (the 10,000-image MNIST test set): a stratified 70/30 split; CE and RCE
+Reads --data-dir (default $PU_DETECT_DATA/mnist: the 10,000-image MNIST test set): a stratified 70/30 split; CE and RCE
 conv classifiers (RCEClassifier, input_shape (1, 28, 28)) trained on the 70% part; attacks on the
 first --n-attack rows of the 30% part; the confidence, non-ME and K-density detectors fitted on the
 clean 70% part. AUC as in the paper: only rows whose clean version is classified correctly and
 whose adversarial version is misclassified; positives = adversarial, negatives = their clean
 versions. Writes OUT_DIR/auc.csv, OUT_DIR/auc.md (ours beside the published MNIST numbers where
-DESIGN.md quotes them) and OUT_DIR/histograms.png (non-ME and K-density scores, clean vs
+Pang et al. published them) and OUT_DIR/histograms.png (non-ME and K-density scores, clean vs
 adversarial, for high-confidence C&W). "C&W-KD" is the adaptive attack (pu_detect.attacks.kdensity_cw)
 against the fitted K-density detector; the table also counts how many successful adversarial rows
 stay under the K-density threshold (calibrated at 5% false positives on clean training rows).
@@ -27,9 +27,9 @@ from sklearn.model_selection import train_test_split
 
 from pu_detect import attacks
 from pu_detect.adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier
+from _paths import add_data_dir_argument, data_dir
 from pu_detect.datasets import load_mnist
 
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 EPS = 0.3  # L-inf budget of the gradient attacks (the usual MNIST setting)
 ATTACKS = {
     "FGSM": lambda clf, X, y, seed: attacks.fgsm(clf, X, y, EPS),
@@ -43,7 +43,7 @@ ATTACKS = {
     "C&W-KD": lambda clf, X, y, seed, detector: attacks.kdensity_cw(clf, detector, X, y),
 }
 DETECTORS = {"Confidence": ConfidenceDetector, "non-ME": NonMEDetector, "K-density": KDensityDetector}
-#: Pang et al. 2018, MNIST, as quoted in DESIGN.md 5.3: (attack, loss, detector) -> AUC %.
+#: Pang et al. 2018, MNIST, their table of AUC-scores: (attack, loss, detector) -> AUC %.
 PUBLISHED = {
     ("FGSM", "ce", "K-density"): 98.8, ("FGSM", "rce", "K-density"): 99.4,
     ("C&W-hc", "ce", "non-ME"): 40.0, ("C&W-hc", "rce", "non-ME"): 93.4,
@@ -53,6 +53,7 @@ PUBLISHED = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_dir_argument(parser, "mnist")
     parser.add_argument("out", type=Path)
     parser.add_argument("--n-attack", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=20)
@@ -62,9 +63,10 @@ def main():
     parser.add_argument("--kd-bandwidth-multiples", type=float, nargs="*", default=[],
                         help="also report K-density with sigma^2 = m x the median heuristic's, for each m")
     args = parser.parse_args()
+    mnist = data_dir(parser, args)
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
-    X, y = load_mnist(MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz")
+    X, y = load_mnist(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz")
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=args.seed)
     X_attack, y_attack = X_test[: args.n_attack], y_test[: args.n_attack]
     rows, kept = [], {}

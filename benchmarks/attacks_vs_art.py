@@ -21,9 +21,9 @@ from sklearn.model_selection import train_test_split
 
 from pu_detect import attacks
 from pu_detect.adversarial import RCEClassifier, torch_classifier
+from _paths import add_data_dir_argument, data_dir
 from pu_detect.datasets import load_mnist
 
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 class PredictionLogits(torch.nn.Module):
@@ -43,13 +43,15 @@ def main():
     from art.estimators.classification import PyTorchClassifier
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_dir_argument(parser, "mnist")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--n-cw", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    mnist = data_dir(parser, args)
     torch.set_num_threads(1)
-    X, y = load_mnist(MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz")
+    X, y = load_mnist(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz")
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=args.seed)
     X_test, y_test = X_test[: args.n], y_test[: args.n]
     print("| loss | attack | library | success | mean L2 | mean L-inf | seconds |")

@@ -1,8 +1,8 @@
-"""Compare candidate defaults of our estimators on protocol 5.1.
+"""Compare candidate defaults of our estimators on the tabular PU protocol.
 
 Usage: python benchmarks/defaults_sweep.py OUT.csv [--max-rows 12000] [--seeds 0 1]
        [--models PUAutoencoder PUDeepSVDD] [--configs prior_auto prior_true prior_0.1]
-Reads every ../shared/data/adbench set with at most --max-rows rows; resumable.
+Reads every set of --data-dir (default $PU_DETECT_DATA/adbench) with at most --max-rows rows; resumable.
 The config "prior_true" sets prior to the split's true anomaly fraction of the unlabeled rows.
 """
 
@@ -12,9 +12,10 @@ import glob
 import os
 
 import torch
+from _paths import add_data_dir_argument, data_dir
 
 from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
-from pu_detect.benchmark import evaluate
+from pu_detect.bench import evaluate
 from pu_detect.datasets import load_npz, pu_split
 
 CONFIGS = {
@@ -55,13 +56,13 @@ def main():
     torch.set_num_threads(1)
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "adbench"))
+    add_data_dir_argument(parser, "adbench")
     parser.add_argument("--max-rows", type=int, default=12000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--models", nargs="+", default=["PUAutoencoder"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
     args = parser.parse_args()
-    paths = sorted(glob.glob(os.path.join(args.data, "*.npz")))
+    paths = sorted(glob.glob(os.path.join(data_dir(parser, args), "*.npz")))
     done = set()
     if os.path.exists(args.out):
         with open(args.out) as f:

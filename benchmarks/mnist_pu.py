@@ -1,9 +1,9 @@
-"""Protocol 5.2: MNIST with seen and unseen anomaly types (DESIGN 5.2).
+"""The MNIST PU protocol: MNIST with seen and unseen anomaly types (docs/protocols.md).
 
 Usage:
     python benchmarks/mnist_pu.py OUT.csv [--seeds 0] [--digits 0 1 ... 9] [--epochs 50]
 
-Reads ../shared/data/mnist (the 10,000-image MNIST test set, split 70/30). For each normal digit
+Reads --data-dir (default $PU_DETECT_DATA/mnist: the 10,000-image MNIST test set, split 70/30). For each normal digit
 k, trains every estimator on flat rows viewed as (1, 28, 28) images (conv networks) and reports
 AUROC of normal vs all anomalies, vs seen anomaly types and vs the unseen type (k + 1) % 10,
 averaged over the digits. Rows already in OUT.csv are skipped.
@@ -19,11 +19,11 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
-from pu_detect.benchmark import MODELS as BENCHMARK_MODELS
-from pu_detect.benchmark import fit_on_split
+from pu_detect.bench import MODELS as BENCHMARK_MODELS
+from pu_detect.bench import fit_on_split
+from _paths import add_data_dir_argument, data_dir
 from pu_detect.datasets import load_mnist, mnist_pu_split
 
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 #: Conv networks for 28x28 digits: two 3x3 stages of 16 and 32 channels, a 32-d code.
 NET = dict(hidden_dims=(16, 32), latent_dim=32, input_shape=(1, 28, 28))
 MODELS = {
@@ -40,13 +40,15 @@ FIELDS = ["digit", "model", "seed", "auroc_all", "auroc_seen", "auroc_unseen", "
 def main():
     torch.set_num_threads(1)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_dir_argument(parser, "mnist")
     parser.add_argument("out")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     args = parser.parse_args()
-    X, y = load_mnist(MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz")
+    mnist = data_dir(parser, args)
+    X, y = load_mnist(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz")
     done = set()
     if os.path.exists(args.out):
         with open(args.out) as f:

@@ -11,8 +11,14 @@ from . import __version__
 from .bench import evaluate
 from .datasets import SHIPPED_DATASETS, load_dataset, pu_split
 
-#: The environment variable naming the folder ``pu-detect bench`` reads ``.npz`` datasets from.
+#: The environment variable naming a data folder; ``pu-detect bench`` reads the ``.npz`` files of
+#: its ``adbench/`` subfolder by default.
 DATA_ENV = "PU_DETECT_DATA"
+
+
+def _default_data_dir():
+    root = os.environ.get(DATA_ENV)
+    return str(Path(root) / "adbench") if root else None
 
 DEMO_MODELS = ("PUAutoencoder", "ABC", "Autoencoder", "IForest")
 
@@ -136,9 +142,9 @@ def _add_bench_parser(commands):
         "model x seed x labeled fraction not yet in OUT/results.csv, then write OUT/summary.md, "
         "OUT/auroc_by_dataset.png and OUT/mean_rank.png. Models: " + ", ".join(MODELS) + ".",
     )
-    parser.add_argument("--data-dir", default=os.environ.get(DATA_ENV) or None,
-                        help=f"folder of .npz files (keys X, y) (default: ${DATA_ENV} where set, "
-                        "else the shipped sets)")
+    parser.add_argument("--data-dir", default=_default_data_dir(),
+                        help=f"folder of .npz files (keys X, y) (default: ${DATA_ENV}/adbench where "
+                        f"{DATA_ENV} is set, else the shipped sets)")
     parser.add_argument("--datasets", nargs="+", default=None,
                         help="shipped names, .npz paths or stems of files in --data-dir "
                         "(default: every file in --data-dir with at most --max-rows rows, or the "

@@ -90,7 +90,7 @@ def load_mnist(images_path, labels_path):
 
 
 def pu_split(X, y, *, labeled_fraction=0.1, test_size=0.3, scale=True, random_state=0):
-    """Split a labeled anomaly dataset by the tabular PU protocol (DESIGN 5.1).
+    """Split a labeled anomaly dataset by the tabular PU protocol (docs/protocols.md).
 
     A stratified train/test split (``random_state``); MinMax scaling fitted
     on the training part (``scale``); then ``max(1, round(labeled_fraction *
@@ -143,7 +143,7 @@ def pu_split(X, y, *, labeled_fraction=0.1, test_size=0.3, scale=True, random_st
 
 def mnist_pu_split(X, y, normal_digit, *, random_state=0, contamination=0.05, labeled=0.05,
                    n_test_anomalies=150, test_size=0.3):
-    """Split MNIST by the image PU protocol with seen and unseen anomalies (DESIGN 5.2).
+    """Split MNIST by the MNIST PU protocol, with seen and unseen anomaly types (docs/protocols.md).
 
     Digit ``k = normal_digit`` is normal, ``(k + 1) % 10`` is the unseen
     anomaly type and the other eight digits are the seen anomaly types. After

@@ -9,11 +9,16 @@ A model file is a zip archive with two members:
   tensors written by ``torch.save`` and read back with
   ``torch.load(..., weights_only=True)``, which never executes code.
 
-Loading rebuilds the network from the parameters, loads the weights
-strictly (every tensor must match) and gives the same scores as the saved
-model. A file of another format version, a truncated file or a file that is
-not a pu_detect model raises a ``ValueError`` that says which. Pickle keeps
-working as well.
+An adversarial detector's file also holds its fitted classifier, nested in
+the same form (its description under the detector's ``classifier``
+parameter, its tensors under ``classifier/``), and its per-class arrays
+(K-density's kernel centres). Loading rebuilds each network from the
+parameters, loads the weights strictly (every tensor must match) and gives
+the same scores as the saved model. Files are written atomically: a save
+that fails part-way leaves whatever was at the path intact. A file of a
+format version this pu_detect does not read, a truncated or damaged file,
+one with repeated members, or a file that is not a pu_detect model raises a
+``ValueError`` that says which. Pickle keeps working as well.
 """
 
 import io
@@ -25,8 +30,12 @@ import numpy as np
 import torch
 
 FORMAT = "pu_detect-model"
-#: Incremented whenever the file layout changes; files of another version are refused.
-FORMAT_VERSION = 1
+#: Incremented whenever the file layout changes. Version 2 added nested estimators and
+#: per-class arrays (adversarial detectors); it reads version 1 files as they are.
+FORMAT_VERSION = 2
+#: The versions this pu_detect reads.
+READABLE_VERSIONS = (1, 2)
+_MEMBERS = ("meta.json", "tensors.pt")
 
 
 def _encode(value, name):
@@ -57,37 +66,91 @@ def _decode(value):
     return value
 
 
-def save(estimator, path):
-    """Write fitted ``estimator`` to ``path`` (see the module docstring for the layout)."""
+def _is_numeric_array(value):
+    return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+
+
+def _describe(estimator, prefix, tensors):
+    """The JSON description of fitted ``estimator``; its tensors go into ``tensors`` under ``prefix``."""
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
 
-    check_is_fitted(estimator, "module_")
+    check_is_fitted(estimator)
     params = estimator.get_params(deep=False)
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "class": type(estimator).__name__,
-        "pu_detect_version": __version__,
-        "params": {k: _encode(v, k) for k, v in params.items()},
-        "attributes": {}, "arrays": {}, "modules": [], "object_arrays": {},
+        "pu_detect_version": __version__, "params": {}, "estimators": {},
+        "attributes": {}, "arrays": {}, "modules": [], "object_arrays": {}, "array_dicts": {},
     }
-    tensors = {}
+    for name, value in params.items():
+        if isinstance(value, PersistenceMixin):
+            meta["estimators"][name] = _describe(value, f"{prefix}{name}/", tensors)
+        elif isinstance(value, torch.nn.Module) or hasattr(value, "get_params"):
+            raise TypeError(f"{name} cannot be saved: it is a {type(value).__name__}, not a pu_detect "
+                            "estimator; a model file holds only pu_detect estimators. Use pickle (or save "
+                            "the network with torch.save and refit the detector).")
+        elif callable(value):
+            raise TypeError(f"{name} cannot be saved: it is a callable ({value!r}), and a model file holds "
+                            "no code; save with the default (None), or use pickle.")
+        else:
+            meta["params"][name] = _encode(value, name)
     for name, value in vars(estimator).items():
         if name in params:
             continue
         if isinstance(value, torch.nn.Module):
+            _check_architecture(estimator, name, value)
             meta["modules"].append(name)
-            tensors.update({f"{name}.{k}": t.detach().cpu() for k, t in value.state_dict().items()})
-        elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            tensors.update({f"{prefix}{name}.{k}": t.detach().cpu() for k, t in value.state_dict().items()})
+        elif _is_numeric_array(value):
             meta["arrays"][name] = str(value.dtype)
-            tensors[name] = torch.from_numpy(np.ascontiguousarray(value).copy())
+            tensors[prefix + name] = torch.from_numpy(np.ascontiguousarray(value).copy())
         elif isinstance(value, np.ndarray):  # strings or objects: feature names, class labels
             meta["object_arrays"][name] = _encode(value.tolist(), name)
+        elif isinstance(value, dict) and value and all(_is_numeric_array(a) for a in value.values()):
+            meta["array_dicts"][name] = {str(k): str(a.dtype) for k, a in value.items()}
+            tensors.update({f"{prefix}{name}/{k}": torch.from_numpy(np.ascontiguousarray(a).copy())
+                            for k, a in value.items()})
         else:
             meta["attributes"][name] = _encode(value, name)
+    return meta
+
+
+def _check_architecture(estimator, name, module):
+    """Refuse to save a network that the saved parameters would not rebuild (a file that cannot load)."""
+    try:
+        empty = estimator._empty_module()
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{type(estimator).__name__} cannot be saved: its parameters no longer describe "
+                         f"its fitted {name} ({error}). Refit, or set the parameters back.") from error
+    expected = {k: tuple(t.shape) for k, t in empty.state_dict().items()}
+    fitted = {k: tuple(t.shape) for k, t in module.state_dict().items()}
+    if expected != fitted:
+        raise ValueError(f"{type(estimator).__name__} cannot be saved: its parameters (changed by set_params "
+                         f"after fit?) no longer describe its fitted {name}, so the file could never be "
+                         "loaded. Refit, or set the parameters back.")
+
+
+def save(estimator, path):
+    """Write fitted ``estimator`` to ``path`` atomically (see the module docstring for the layout).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> from pu_detect import Autoencoder
+    >>> X = np.random.default_rng(0).normal(size=(50, 3))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.pud"
+    >>> save(Autoencoder(epochs=2, random_state=0).fit(X), path)
+    >>> bool(np.allclose(load(path).decision_function(X), Autoencoder(epochs=2, random_state=0).fit(X).decision_function(X)))
+    True
+    """
+    from .utils.files import atomic_write
+
+    tensors = {}
+    meta = _describe(estimator, "", tensors)
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_write(path) as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("meta.json", json.dumps(meta))
         archive.writestr("tensors.pt", buffer.getvalue())
 
@@ -98,19 +161,16 @@ def _estimator_classes():
     return {name: cls for name, cls in all_estimators() if issubclass(cls, PersistenceMixin)}
 
 
-def load(path):
-    """Read a model written by ``save``; returns the fitted estimator.
-
-    Raises
-    ------
-    ValueError
-        When ``path`` is not a pu_detect model file, is truncated or damaged,
-        or was written in another format version.
-    """
+def _read(path):
+    """``meta.json`` (parsed) and ``tensors.pt`` (bytes) of the archive at ``path``."""
     try:
         with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read("meta.json"))
-            payload = archive.read("tensors.pt")
+            names = archive.namelist()
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"{path} is not a valid pu_detect model file: its members {repeated} "
+                                 "appear more than once.")
+            return json.loads(archive.read("meta.json")), archive.read("tensors.pt")
     except FileNotFoundError:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -118,35 +178,46 @@ def load(path):
             f"{path} is not a readable pu_detect model file (a zip archive holding meta.json and "
             f"tensors.pt, as written by save): {type(error).__name__}: {error}"
         ) from error
+
+
+def _check_meta(meta, path):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{path} is not a pu_detect model file: its format is {meta.get('format')!r}, "
                          f"expected {FORMAT!r}." if isinstance(meta, dict) else f"{path} is not a pu_detect model file.")
-    if meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(
             f"{path} is a pu_detect model of format version {meta.get('format_version')!r} (written by "
-            f"pu_detect {meta.get('pu_detect_version')}); this pu_detect reads version {FORMAT_VERSION}. "
-            "Load it with the version that wrote it, or refit."
+            f"pu_detect {meta.get('pu_detect_version')}); this pu_detect reads version "
+            f"{' or '.join(map(str, READABLE_VERSIONS))}. Load it with the version that wrote it, or refit."
         )
+
+
+def _rebuild(meta, tensors, prefix, path):
+    """The fitted estimator that ``meta`` describes, its tensors read from ``tensors`` under ``prefix``."""
+    _check_meta(meta, path)
     classes = _estimator_classes()
     if meta.get("class") not in classes:
         raise ValueError(f"{path} holds a {meta.get('class')!r}, which is not a pu_detect estimator "
                          f"({', '.join(classes)}).")
-    try:
-        tensors = torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")
-    except Exception as error:  # torch raises several types for damaged payloads
-        raise ValueError(f"{path} has damaged weights (tensors.pt): {type(error).__name__}: {error}") from error
-    estimator = classes[meta["class"]](**{k: _decode(v) for k, v in meta["params"].items()})
+    params = {k: _decode(v) for k, v in meta["params"].items()}
+    for name, nested in meta.get("estimators", {}).items():
+        params[name] = _rebuild(nested, tensors, f"{prefix}{name}/", path)
+    estimator = classes[meta["class"]](**params)
     for name, value in meta["attributes"].items():
         setattr(estimator, name, _decode(value))
     for name, value in meta["object_arrays"].items():
         setattr(estimator, name, np.array(_decode(value), dtype=object if name == "feature_names_in_" else None))
     try:
         for name, dtype in meta["arrays"].items():
-            setattr(estimator, name, tensors[name].numpy().astype(dtype, copy=False))
+            setattr(estimator, name, tensors[prefix + name].numpy().astype(dtype, copy=False))
+        for name, items in meta.get("array_dicts", {}).items():
+            setattr(estimator, name, {int(k) if k.lstrip("-").isdigit() else k:
+                                      tensors[f"{prefix}{name}/{k}"].numpy().astype(dtype, copy=False)
+                                      for k, dtype in items.items()})
         for name in meta["modules"]:
             module = estimator._empty_module()
-            prefix = f"{name}."
-            module.load_state_dict({k[len(prefix):]: t for k, t in tensors.items() if k.startswith(prefix)},
+            start = f"{prefix}{name}."
+            module.load_state_dict({k[len(start):]: t for k, t in tensors.items() if k.startswith(start)},
                                    strict=True)
             setattr(estimator, name, module.eval())
     except (KeyError, RuntimeError) as error:
@@ -154,11 +225,32 @@ def load(path):
     return estimator
 
 
+def load(path):
+    """Read a model written by ``save``; returns the fitted estimator.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is not a pu_detect model file, is truncated or damaged,
+        or was written in a format version this pu_detect does not read.
+    """
+    meta, payload = _read(path)
+    _check_meta(meta, path)
+    if meta.get("class") not in _estimator_classes():
+        return _rebuild(meta, {}, "", path)  # raises with the list of estimators
+    try:
+        tensors = torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")
+    except Exception as error:  # torch raises several types for damaged payloads
+        raise ValueError(f"{path} has damaged weights (tensors.pt): {type(error).__name__}: {error}") from error
+    return _rebuild(meta, tensors, "", path)
+
+
 class PersistenceMixin:
     """``save(path)`` and ``load(path)`` for the estimators (see ``pu_detect.persistence``).
 
-    The estimator provides ``_make_module(n_features, params)``; its fitted
-    ``module_`` must have that architecture (or override ``_empty_module``).
+    An estimator with a network provides ``_make_module(n_features, params)``;
+    its fitted ``module_`` must have that architecture (or override
+    ``_empty_module``).
     """
 
     def _empty_module(self):

@@ -1,22 +1,76 @@
-"""Shared test helpers (importable because pytest's pythonpath holds tests/)."""
+"""Shared test helpers (importable because pytest's pythonpath holds tests/).
+
+Every public estimator comes from ``pu_detect.utils.discovery.all_estimators``
+with a configuration small enough for the common checks; a new estimator
+without a configuration here fails ``test_every_public_estimator_is_configured``.
+"""
 
 import numpy as np
+import torch
 from sklearn.base import clone
 
-from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
+from pu_detect.attacks.adapter import TorchClassifier, forward, module_features
+from pu_detect.utils.discovery import all_estimators
 
 TINY = dict(hidden_dims=(8,), latent_dim=2, epochs=3, batch_size=16, random_state=0)
-#: Every public estimator, configured small enough for the common checks.
-ESTIMATORS = [
-    Autoencoder(**TINY),
-    ABC(**TINY),
-    PUAutoencoder(**TINY),
-    DeepSVDD(pretrain_epochs=2, **TINY),
-    DeepSAD(pretrain_epochs=2, **TINY),
-    PUDeepSVDD(pretrain_epochs=2, **TINY),
-]
+#: Constructor arguments of each anomaly detector for the common checks.
+DETECTOR_CONFIGS = {
+    "Autoencoder": TINY,
+    "ABC": TINY,
+    "PUAutoencoder": TINY,
+    "DeepSVDD": dict(pretrain_epochs=2, **TINY),
+    "DeepSAD": dict(pretrain_epochs=2, **TINY),
+    "PUDeepSVDD": dict(pretrain_epochs=2, **TINY),
+}
+#: Constructor arguments of each neural classifier for the common checks.
+CLASSIFIER_CONFIGS = {
+    "RCEClassifier": dict(hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
+}
+#: The adversarial detectors, each over ``frozen_classifier()``.
+ADVERSARIAL_CONFIGS = {"ConfidenceDetector": {}, "KDensityDetector": {}, "NonMEDetector": {}}
+
+_ORDER = ("Autoencoder", "ABC", "PUAutoencoder", "DeepSVDD", "DeepSAD", "PUDeepSVDD")
+#: Every public anomaly detector, configured small (in the order of the families' papers).
+ESTIMATORS = sorted((cls(**DETECTOR_CONFIGS[name]) for name, cls in all_estimators("detector")),
+                    key=lambda e: _ORDER.index(type(e).__name__) if type(e).__name__ in _ORDER else len(_ORDER))
 SEMI_SUPERVISED = [e for e in ESTIMATORS if e._semi_supervised]
 PU_ESTIMATORS = [e for e in ESTIMATORS if "prior" in e.get_params()]
+CLASSIFIERS = [cls(**CLASSIFIER_CONFIGS[name]) for name, cls in all_estimators("classifier")]
+
+
+class RowStatistics(torch.nn.Module):
+    """Penultimate features of rows of any width: mean, spread, maximum and minimum."""
+
+    def forward(self, x):
+        mean = x.mean(dim=1)
+        spread = (x - mean[:, None]).square().mean(dim=1).sqrt()
+        return torch.stack([mean, spread, x.amax(dim=1), x.amin(dim=1)], dim=1)
+
+
+class AnyWidthClassifier(torch.nn.Module):
+    """A fixed 4-class network over row statistics, so it takes rows of any number of features."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = RowStatistics()
+        self.head = torch.nn.Linear(4, 4)
+        with torch.no_grad():
+            weights = torch.tensor([[3.0, -1.0, 0.5, 0.2], [-2.0, 2.0, 0.1, -0.3],
+                                    [0.5, 0.5, -2.0, 1.0], [-0.5, -1.5, 1.0, 2.0]])
+            self.head.weight.copy_(weights)
+            self.head.bias.copy_(torch.tensor([0.1, -0.2, 0.3, 0.0]))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def frozen_classifier():
+    """A fitted classifier the adversarial detectors can score any rows with (no feature count)."""
+    return TorchClassifier(AnyWidthClassifier().eval(), forward, module_features, None, None)
+
+
+#: Every public adversarial detector, over one frozen classifier.
+ADVERSARIAL = [cls(frozen_classifier(), **ADVERSARIAL_CONFIGS[name]) for name, cls in all_estimators("adversarial")]
 
 
 def ids(estimators):

@@ -65,7 +65,7 @@ def test_other_format_version_is_refused(tmp_path):
     path = fitted_file(tmp_path)
     rewrite(path, lambda meta: meta.update(format_version=FORMAT_VERSION + 1))
     with pytest.raises(ValueError, match=rf"format version {FORMAT_VERSION + 1} \(written by pu_detect "
-                                         rf".*\); this pu_detect reads version {FORMAT_VERSION}"):
+                                         rf".*\); this pu_detect reads version 1 or 2"):
         load(path)
 
 
@@ -111,3 +111,75 @@ def test_unsaveable_parameter_is_named(tmp_path):
     model = PUAutoencoder(epochs=1, random_state=np.random.RandomState(0)).fit(X_unlabeled, X_anom)
     with pytest.raises(TypeError, match="random_state cannot be saved: it is a RandomState"):
         model.save(tmp_path / "m.pud")
+
+
+@pytest.mark.parametrize("name", ["KDensityDetector", "NonMEDetector", "ConfidenceDetector"])
+def test_adversarial_detectors_save_with_their_classifier(name, tmp_path, digits):
+    import pu_detect
+
+    X, y = digits
+    clf = RCEClassifier(hidden_dims=(16,), epochs=3, random_state=0).fit(X[:500], y[:500])
+    detector = getattr(pu_detect, name)(clf, contamination=0.1).fit(X[:500], y[:500])
+    detector.save(tmp_path / "detector.pud")
+    restored = type(detector).load(tmp_path / "detector.pud")
+    assert type(restored.classifier) is RCEClassifier and restored.classifier is not clf
+    np.testing.assert_array_equal(restored.decision_function(X[500:]), detector.decision_function(X[500:]))
+    np.testing.assert_array_equal(restored.predict(X[500:]), detector.predict(X[500:]))
+    np.testing.assert_array_equal(restored.classifier.predict_proba(X[500:]), clf.predict_proba(X[500:]))
+    assert restored.threshold_ == detector.threshold_
+
+
+def test_a_detector_over_a_plain_module_or_with_a_features_function_is_not_saved(tmp_path, digits):
+    import torch
+
+    from pu_detect import KDensityDetector, NonMEDetector
+
+    X, _ = digits
+    with pytest.raises(TypeError, match="classifier cannot be saved: it is a Linear, not a pu_detect estimator"):
+        NonMEDetector(torch.nn.Linear(64, 10)).fit(X[:50]).save(tmp_path / "d.pud")
+    clf = RCEClassifier(hidden_dims=(16,), epochs=2, random_state=0).fit(X[:200], np.arange(200) % 10)
+    detector = KDensityDetector(clf, features=lambda module, x: module.features(x)).fit(X[:200])
+    with pytest.raises(TypeError, match="features cannot be saved: it is a callable"):
+        detector.save(tmp_path / "d.pud")
+    assert not (tmp_path / "d.pud").exists()
+
+
+def test_a_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    X_unlabeled, X_anom, X, _ = make_contaminated(seed=0, n_normal=100, n_hidden=10)
+    path = tmp_path / "model.pud"
+    good = PUAutoencoder(epochs=1, random_state=0).fit(X_unlabeled, X_anom)
+    good.save(path)
+    before = path.read_bytes()
+
+    def disk_full(self, name, data, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        PUAutoencoder(epochs=2, random_state=1).fit(X_unlabeled, X_anom).save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pud"]
+    np.testing.assert_array_equal(load(path).decision_function(X), good.decision_function(X))
+
+
+def test_save_refuses_parameters_that_no_longer_describe_the_network(tmp_path):
+    X_unlabeled, X_anom, _, _ = make_contaminated(seed=0, n_normal=100, n_hidden=10)
+    model = PUAutoencoder(epochs=1, random_state=0).fit(X_unlabeled, X_anom).set_params(hidden_dims=(3,))
+    with pytest.raises(ValueError, match="parameters .* no longer describe its fitted module_"):
+        model.save(tmp_path / "m.pud")
+    assert not (tmp_path / "m.pud").exists()
+
+
+def test_repeated_members_are_refused(tmp_path):
+    path = fitted_file(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        meta, payload = archive.read("meta.json"), archive.read("tensors.pt")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr("meta.json", meta)
+    with pytest.raises(ValueError, match=r"members \['meta.json'\] appear more than once"):
+        load(path)

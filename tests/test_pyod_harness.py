@@ -73,3 +73,25 @@ def test_adversarial_detectors_in_the_pyod_loop(capsys):
         assert roc_auc_score(y_test, scores) > 0.6  # non-ME is the weakest here (0.69)
         assert detector.predict(X_test).shape == (200,)
     assert "KDensityDetector" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("spelling", ["labels", "X_anom"])
+def test_adengine_passes_the_labeled_anomalies_through(spelling):
+    from pu_detect import PUAutoencoder
+    from pu_detect.datasets import load_dataset, pu_split
+
+    split = pu_split(*load_dataset("cardio"), random_state=0)
+    detector = PUAutoencoder(epochs=20, random_state=0)
+    if spelling == "labels":
+        result = run_with_adengine(detector, split.X_train, split.X_test, y=split.y_pu)
+        n_train = len(split.X_train)
+    else:
+        X_unlabeled, X_anom = split.X_train[split.y_pu == 0], split.X_train[split.y_pu == 1]
+        result = run_with_adengine(detector, X_unlabeled, split.X_test, y=X_anom)
+        n_train = len(X_unlabeled) + len(X_anom)
+    direct = clone(detector).fit(split.X_train, split.y_pu)
+    assert len(result["scores_train"]) == n_train
+    assert type(result["detector"]) is PUAutoencoder
+    np.testing.assert_allclose(np.sort(result["scores_test"]), np.sort(direct.decision_function(split.X_test)))
+    # unsupervised inside ADEngine it would score about 0.8 on cardio; the labels make it PU
+    assert roc_auc_score(split.y_test, result["scores_test"]) > 0.9

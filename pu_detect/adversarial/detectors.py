@@ -31,14 +31,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..attacks.adapter import torch_classifier
 from ..engine import predict_float64
+from ..persistence import PersistenceMixin
 from ..utils import validation as v
 
 
-class _AdversarialDetector(BaseDetector):
+class _AdversarialDetector(PersistenceMixin, BaseDetector):
     """Shared fit/score template: a detector over a fitted classifier's outputs.
 
     ``contamination`` is the false-positive rate on clean data at which
     ``threshold_`` is calibrated (the detector is fitted on clean rows).
+    ``save``/``load`` write the detector's fitted state with its classifier's
+    (a pu_detect classifier; a skorch net or torch module is not saved).
     """
 
     _uses_features = False

@@ -177,3 +177,44 @@ def test_head_to_head_counts_wins_and_gives_the_wilcoxon_p_value_by_hand():
     summary = bench.summarise(rows)
     assert "| IForest | 6 | 0.875 | 0.800 | 6 | 0.031 |" in summary
     assert "| HGB | 6 | 0.875 | 0.875 | 0 | — |" in summary  # identical scores: no test
+
+
+def test_run_one_restores_torch_threads_and_plot_leaves_matplotlib_alone(tmp_path):
+    import matplotlib
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        row = bench.run_one("thyroid", "IForest", 0, 0.1, threads=1)
+        assert row["status"] == "ok" and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    backend = matplotlib.get_backend()
+    rows = [dict(dataset="d", model=m, seed="0", status="ok", roc_auc=str(a), average_precision="0.5")
+            for m, a in (("PUAutoencoder", 0.9), ("IForest", 0.8))]
+    written = bench.plot(rows, tmp_path)
+    assert matplotlib.get_backend() == backend
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in written)
+
+
+def test_retry_rewrite_that_fails_keeps_the_recorded_runs(tmp_path, monkeypatch):
+    results = tmp_path / "results.csv"
+    bench.run(["thyroid"], ["IForest"], [0, 1], results=results, progress=False)
+    with open(results, newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["status"] = "failed"
+    with open(results, "w", newline="") as f:
+        writer = csv.DictWriter(f, bench.FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    before = results.read_bytes()
+
+    def broken_writerows(self, rows):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(csv.DictWriter, "writerows", broken_writerows)
+    with pytest.raises(OSError, match="No space left"):
+        bench.run(["thyroid"], ["IForest"], [0, 1], results=results, retry_failed=True, progress=False)
+    assert results.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

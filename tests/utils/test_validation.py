@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from helpers import ESTIMATORS, PU_ESTIMATORS, ids
+from pu_detect import Autoencoder, PUAutoencoder
 from pu_detect.utils.validation import check_pu_labels
 
 
@@ -177,3 +178,34 @@ def test_unfitted_estimator_raises_not_fitted(estimator, data):
 def test_check_pu_labels_accepts_bools_and_floats():
     np.testing.assert_array_equal(check_pu_labels(np.array([True, False]), 2), [True, False])
     np.testing.assert_array_equal(check_pu_labels(np.array([1.0, 0.0]), 2), [True, False])
+
+
+@pytest.mark.parametrize("n_features", [1, 3])
+def test_a_one_column_label_array_is_y_not_anomaly_rows(n_features):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, n_features))
+    y = (np.arange(40) < 4).astype(int)
+    model = PUAutoencoder(hidden_dims=(4,), latent_dim=1, epochs=2, random_state=0)
+    expected = clone(model).fit(X, y).decision_scores_
+    np.testing.assert_array_equal(clone(model).fit(X, y.reshape(-1, 1)).decision_scores_, expected)
+    np.testing.assert_array_equal(clone(model).fit(X, y.reshape(-1, 1).astype(bool)).decision_scores_, expected)
+    pd = pytest.importorskip("pandas")
+    np.testing.assert_array_equal(clone(model).fit(X, pd.DataFrame({"label": y})).decision_scores_, expected)
+
+
+def test_a_one_column_array_of_other_values_is_a_clear_error():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(ValueError, match=r"y must be 0/1 labels .* or X_anom with 3 features like X; got "
+                                         r"'an array of shape \(40, 1\) holding values other than 0/1'"):
+        PUAutoencoder(epochs=1).fit(X, np.arange(40).reshape(-1, 1))
+    # anomaly rows of one feature are still anomaly rows when they are not a 0/1 column of X's length
+    X1 = X[:, :1]
+    model = PUAutoencoder(hidden_dims=(4,), latent_dim=1, epochs=1, random_state=0).fit(X1, X1[:5] + 3)
+    assert len(model.decision_scores_) == 45
+
+
+def test_verbose_takes_integers_like_sklearn():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    assert Autoencoder(epochs=1, verbose=2, random_state=0).fit(X).verbose == 2
+    with pytest.raises(ValueError, match="verbose must be an integer >= 0; got 1.5"):
+        Autoencoder(epochs=1, verbose=1.5).fit(X)

@@ -1,0 +1,57 @@
+"""RCEClassifier: the loss, learning, features, conv networks, seeds."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from pu_detect import attacks
+from pu_detect.adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier
+from pu_detect.attacks.adapter import torch_classifier
+from pu_detect.losses import ReverseCrossEntropyLoss, reverse_cross_entropy, reversed_softmax
+
+DETECTORS = (KDensityDetector, NonMEDetector, ConfidenceDetector)
+
+
+def test_rce_loss_by_hand():
+    # Z = (1, 2, 3), y = 2: log softmax = Z - logsumexp(Z) = (-2.4076, -1.4076, -0.4076);
+    # RCE = -(1/2)(-2.4076 - 1.4076) = 1.9076. Uniform logits over 3 classes: log 3.
+    logits = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    values = reverse_cross_entropy(logits, torch.tensor([2, 0]))
+    torch.testing.assert_close(values, torch.tensor([1.907606, 1.098612]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(ReverseCrossEntropyLoss()(logits, torch.tensor([2, 0])), values.mean())
+    torch.testing.assert_close(reversed_softmax(logits)[0], torch.softmax(-logits[0], 0))
+    with pytest.raises(ValueError, match="at least 2 classes; got 1"):
+        reverse_cross_entropy(torch.zeros(2, 1), torch.tensor([0, 0]))
+
+
+def test_rce_optimum_makes_non_true_probabilities_uniform():
+    logits = torch.tensor([[0.3, -1.2, 2.0, 0.7]], requires_grad=True)
+    optimizer = torch.optim.Adam([logits], lr=0.05)
+    for _ in range(2000):
+        optimizer.zero_grad()
+        reverse_cross_entropy(logits, torch.tensor([1]), "mean").backward()
+        optimizer.step()
+    p = torch.softmax(logits.detach(), 1)[0]
+    wrong = p[[0, 2, 3]]
+    assert float(wrong.max() - wrong.min()) < 1e-3  # uniform over the wrong classes
+    assert p[1] < 0.05 and int(reversed_softmax(logits.detach()).argmax()) == 1  # predicted by softmax(-Z)
+
+
+def test_classifiers_learn_digits_and_expose_logits_features(fitted, digits):
+    X, y = digits
+    assert fitted.score(X[1300:], y[1300:]) > 0.85
+    proba = fitted.predict_proba(X[1300:1310])
+    sign = -1 if fitted.loss == "rce" else 1
+    np.testing.assert_allclose(proba, torch.softmax(sign * torch.tensor(fitted.logits(X[1300:1310])), 1).numpy(),
+                               atol=1e-10)
+    assert fitted.features(X[:5]).shape == (5, 64)
+    np.testing.assert_array_equal(fitted.predict(X[:50]), fitted.classes_[fitted.predict_proba(X[:50]).argmax(1)])
+
+
+def test_conv_classifier_and_seed_reproducibility(digits):
+    X, y = digits
+    make = lambda: RCEClassifier(input_shape=(1, 8, 8), hidden_dims=(4, 16), epochs=2, random_state=3)
+    a, b = make().fit(X[:300], y[:300]), make().fit(X[:300], y[:300])
+    np.testing.assert_array_equal(a.logits(X[:20]), b.logits(X[:20]))
+    assert a.features(X[:3]).shape == (3, 16)
