@@ -14,7 +14,6 @@ import platform
 from dataclasses import dataclass
 from typing import Callable
 
-from ..anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
 
 
 @dataclass(frozen=True)
@@ -76,14 +75,22 @@ def _deepod(name):
     return make
 
 
+def _ours():
+    """Our detectors, found by discovery: each family's PU estimator, then its other semi-supervised one,
+    then its unsupervised baseline (the autoencoder family first)."""
+    from ..utils.discovery import all_estimators
+
+    def kind(cls):
+        return 0 if "prior" in cls().get_params() else 1 if cls._semi_supervised else 2
+
+    found = sorted(all_estimators("detector"), key=lambda item: (item[1].__module__, kind(item[1])))
+    return {name: ModelSpec(lambda seed, d, cls=cls: cls(random_state=seed), cls._semi_supervised)
+            for name, cls in found}
+
+
 #: Every model ``pu-detect bench`` can run, ours first.
 MODELS = {
-    "PUAutoencoder": ModelSpec(lambda seed, d: PUAutoencoder(random_state=seed), True),
-    "ABC": ModelSpec(lambda seed, d: ABC(random_state=seed), True),
-    "Autoencoder": ModelSpec(lambda seed, d: Autoencoder(random_state=seed), False),
-    "PUDeepSVDD": ModelSpec(lambda seed, d: PUDeepSVDD(random_state=seed), True),
-    "DeepSAD": ModelSpec(lambda seed, d: DeepSAD(random_state=seed), True),
-    "DeepSVDD": ModelSpec(lambda seed, d: DeepSVDD(random_state=seed), False),
+    **_ours(),
     "IForest": ModelSpec(_pyod(("iforest", "IForest")), False, "pyod", "PyOD"),
     "PyOD-AutoEncoder": ModelSpec(
         _pyod(("auto_encoder", "AutoEncoder"), verbose=0, device="cpu"), False, "pyod", "PyOD"

@@ -191,10 +191,14 @@ def test_run_one_restores_torch_threads_and_plot_leaves_matplotlib_alone(tmp_pat
     finally:
         torch.set_num_threads(before)
     backend = matplotlib.get_backend()
-    rows = [dict(dataset="d", model=m, seed="0", status="ok", roc_auc=str(a), average_precision="0.5")
-            for m, a in (("PUAutoencoder", 0.9), ("IForest", 0.8))]
-    written = bench.plot(rows, tmp_path)
-    assert matplotlib.get_backend() == backend
+    matplotlib.use("svg")  # a caller's own choice, which plot must not replace
+    try:
+        rows = [dict(dataset="d", model=m, seed="0", status="ok", roc_auc=str(a), average_precision="0.5")
+                for m, a in (("PUAutoencoder", 0.9), ("IForest", 0.8))]
+        written = bench.plot(rows, tmp_path)
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(backend)
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in written)
 
 
