@@ -5,6 +5,8 @@ files the caller names.
 """
 
 import gzip
+import zipfile
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -20,20 +22,40 @@ SHIPPED_DATASETS = ("thyroid", "cardio")
 
 
 def load_npz(path):
-    """Load an ADBench-style ``.npz`` file holding ``X`` (2-D) and ``y`` (1 = anomaly).
+    """Load an ADBench-style ``.npz`` file holding ``X`` (2-D) and ``y`` (1 = anomaly, 0 = normal).
+
+    Every error names the file: one that is not a readable ``.npz``, lacks
+    ``X`` or ``y``, holds non-numeric or non-finite features, or labels other
+    than 0/1.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,), int64
     """
-    with np.load(path, allow_pickle=False) as archive:
-        missing = {"X", "y"} - set(archive.files)
-        if missing:
-            v._fail("path", "an .npz file with arrays 'X' and 'y'", f"{path} without {sorted(missing)}")
-        X, y = archive["X"].astype(np.float64), archive["y"].astype(np.int64).ravel()
-    if X.ndim != 2 or len(X) != len(y):
-        v._fail("path", "an .npz file with 2-D X and one label per row", f"X {X.shape}, y {y.shape}")
+    path = Path(path)
+    if not path.is_file():
+        v._fail("path", "an existing .npz file", str(path))
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = {"X", "y"} - set(archive.files)
+            if missing:
+                v._fail("path", "an .npz file with arrays 'X' and 'y'", f"{path} without {sorted(missing)}")
+            X, y = archive["X"], archive["y"]
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        v._fail("path", "a readable .npz file (numpy's savez format)", f"{path}: {type(error).__name__}: {error}")
+    except ValueError as error:
+        if str(error).startswith("path must be"):
+            raise
+        v._fail("path", "a readable .npz file (numpy's savez format, no pickled objects)",
+                f"{path}: {error}")
+    if X.ndim != 2 or len(X) != len(np.ravel(y)):
+        v._fail("path", "an .npz file with 2-D X and one label per row", f"{path}: X {X.shape}, y {y.shape}")
+    try:
+        X = v.check_rows(X, "X", dtype=np.float64)
+        y = v.check_anomaly_labels(np.ravel(y), len(X))
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
     return X, y
 
 
@@ -106,7 +128,8 @@ def pu_split(X, y, *, labeled_fraction=0.1, test_size=0.3, scale=True, random_st
     labeled_fraction : float in (0, 1]
     test_size : float in (0, 1)
     scale : bool
-    random_state : int
+    random_state : int, numpy generator or None
+        ``None`` draws a fresh seed; numpy's global random state is never used.
 
     Returns
     -------
@@ -123,9 +146,14 @@ def pu_split(X, y, *, labeled_fraction=0.1, test_size=0.3, scale=True, random_st
     """
     labeled_fraction = v.check_float(labeled_fraction, "labeled_fraction", 0.0, 1.0, high_inclusive=True)
     test_size = v.check_float(test_size, "test_size", 0.0, 1.0)
-    y = np.asarray(y).astype(np.int64)
+    random_state = v.check_seed(random_state) % 2**32  # None: fresh entropy, never numpy's global RNG
+    X = v.check_rows(X, "X", dtype=np.float64)
+    y = v.check_anomaly_labels(y, len(X))
+    if min(np.bincount(y, minlength=2)) < 2:
+        v._fail("y", "at least 2 anomalies and 2 normal rows (the split is stratified)",
+                f"{int(y.sum())} anomalies among {len(y)} rows")
     X_train, X_test, y_train, y_test = train_test_split(
-        np.asarray(X), y, test_size=test_size, stratify=y, random_state=random_state
+        X, y, test_size=test_size, stratify=y, random_state=random_state
     )
     if scale:
         scaler = MinMaxScaler().fit(X_train)
@@ -164,6 +192,13 @@ def mnist_pu_split(X, y, normal_digit, *, random_state=0, contamination=0.05, la
     if normal_digit > 9:
         v._fail("normal_digit", "a digit from 0 to 9", normal_digit)
     unseen = (normal_digit + 1) % 10
+    random_state = v.check_seed(random_state) % 2**32
+    contamination = v.check_float(contamination, "contamination", 0.0, 1.0)
+    labeled = v.check_float(labeled, "labeled", 0.0, 1.0)
+    n_test_anomalies = v.check_int(n_test_anomalies, "n_test_anomalies")
+    test_size = v.check_float(test_size, "test_size", 0.0, 1.0)
+    X = v.check_rows(X, "X", dtype=None)
+    y = v.check_targets_1d(y, len(X))
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, stratify=y, random_state=random_state
     )

@@ -62,7 +62,12 @@ def true_roc_auc(pu_auc, prior):
     0.888889
     """
     prior = v.check_float(prior, "prior", 0.0, 1.0, low_inclusive=True)
-    return (pu_auc - prior / 2) / (1 - prior)
+    low, high = prior / 2, 1 - prior / 2  # the PU AUCs of true AUCs 0 and 1
+    pu_auc = v.check_float(pu_auc, "pu_auc", 0.0, 1.0, low_inclusive=True, high_inclusive=True)
+    if not low - 1e-12 <= pu_auc <= high + 1e-12:
+        v._fail("pu_auc", f"a value in [{low:.6g}, {high:.6g}] for prior={prior:g} (the PU AUCs of true "
+                "AUCs 0 and 1); a value outside means the prior is wrong", pu_auc)
+    return min(max((pu_auc - prior / 2) / (1 - prior), 0.0), 1.0)
 
 
 pu_roc_auc_scorer = make_scorer(pu_roc_auc, response_method="decision_function")

@@ -23,6 +23,10 @@ one with repeated members, or a file that is not a pu_detect model raises a
 
 import io
 import json
+import os
+import re
+import stat
+import warnings
 import zipfile
 import zlib
 
@@ -119,7 +123,7 @@ def _describe(estimator, prefix, tensors):
 def _check_architecture(estimator, name, module):
     """Refuse to save a network that the saved parameters would not rebuild (a file that cannot load)."""
     try:
-        empty = estimator._empty_module()
+        empty = estimator._empty_module(device="meta")
     except (ValueError, TypeError) as error:
         raise ValueError(f"{type(estimator).__name__} cannot be saved: its parameters no longer describe "
                          f"its fitted {name} ({error}). Refit, or set the parameters back.") from error
@@ -161,15 +165,48 @@ def _estimator_classes():
     return {name: cls for name, cls in all_estimators() if issubclass(cls, PersistenceMixin)}
 
 
+#: Largest ``meta.json`` read (64 MiB), and the largest expansion of ``tensors.pt`` over its
+#: compressed size that a model file may declare (weights deflate by far less; a zip bomb by far more).
+MAX_META_BYTES = 2**26
+MAX_EXPANSION = 100
+_EXPANSION_ALLOWANCE = 2**24
+
+
 def _read(path):
-    """``meta.json`` (parsed) and ``tensors.pt`` (bytes) of the archive at ``path``."""
+    """``meta.json`` (parsed) and ``tensors.pt`` (bytes) of the archive at ``path``, checked before reading.
+
+    Only a regular file is opened (a FIFO or a device would block or never
+    end); the archive must hold exactly the two members, once each, and their
+    declared sizes are checked before anything is decompressed.
+    """
+    if isinstance(path, (str, os.PathLike)):
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"{path} is not a regular file (a pu_detect model is a zip file on disk).")
     try:
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ValueError(f"{path} is not a valid pu_detect model file: its members {repeated} "
                                  "appear more than once.")
+            unknown = sorted(set(names) - set(_MEMBERS))
+            if unknown:
+                raise ValueError(f"{path} is not a valid pu_detect model file: it holds members {unknown} "
+                                 f"besides {list(_MEMBERS)}.")
+            sizes = {info.filename: info for info in infos}
+            meta_info, payload_info = sizes["meta.json"], sizes["tensors.pt"]
+            if meta_info.file_size > MAX_META_BYTES:
+                raise ValueError(f"{path} declares a meta.json of {meta_info.file_size:,} bytes, more than "
+                                 f"{MAX_META_BYTES:,}: it is not a pu_detect model file.")
+            if payload_info.file_size > MAX_EXPANSION * payload_info.compress_size + _EXPANSION_ALLOWANCE:
+                raise ValueError(f"{path} declares a tensors.pt of {payload_info.file_size:,} bytes from "
+                                 f"{payload_info.compress_size:,} compressed (more than {MAX_EXPANSION} times): "
+                                 "refused before decompressing, as a zip bomb would be.")
             return json.loads(archive.read("meta.json")), archive.read("tensors.pt")
     except FileNotFoundError:
         raise
@@ -192,6 +229,50 @@ def _check_meta(meta, path):
         )
 
 
+#: Fitted attributes that are not named like sklearn's (``name_``): PyOD's own.
+_PYOD_ATTRIBUTES = ("_mu", "_sigma", "_classes")
+_FITTED_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_$")
+
+
+def _check_names(cls, meta, path):
+    """Every fitted attribute a file sets must be named as fitted state, and shadow nothing of the class."""
+    params = set(meta["params"]) | set(meta.get("estimators", {}))
+    for group in ("attributes", "arrays", "object_arrays", "array_dicts"):
+        for name in meta.get(group, {}):
+            _check_name(cls, name, params, path)
+    for name in meta["modules"]:
+        _check_name(cls, name, params, path)
+
+
+def _check_name(cls, name, params, path):
+    if not isinstance(name, str) or not (_FITTED_NAME.match(name) or name in _PYOD_ATTRIBUTES):
+        raise ValueError(f"{path} sets an attribute {name!r}, which is not a fitted attribute's name "
+                         "(letters, digits and underscores ending in '_').")
+    if name in params or hasattr(cls, name):
+        raise ValueError(f"{path} sets {name!r}, which would shadow a parameter, method or attribute of "
+                         f"{cls.__name__}.")
+
+
+def _check_finite(name, tensor, path):
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        raise ValueError(f"{path} holds non-finite values (NaN or infinity) in {name}: the model would "
+                         "score NaN. Refit and save again.")
+
+
+def _device_here(estimator, path):
+    """The saved ``device`` where this machine has it, else the CPU (with a warning)."""
+    from .utils import validation as v
+
+    device = getattr(estimator, "device", "cpu")
+    try:
+        return v.check_device(device)
+    except ValueError:
+        warnings.warn(f"{path} was saved with device={device!r}, which this machine does not have; its "
+                      "networks are loaded on the CPU. The device parameter keeps its value: "
+                      "set_params(device='cpu') before refitting here.", UserWarning, stacklevel=4)
+        return "cpu"
+
+
 def _rebuild(meta, tensors, prefix, path):
     """The fitted estimator that ``meta`` describes, its tensors read from ``tensors`` under ``prefix``."""
     _check_meta(meta, path)
@@ -199,28 +280,43 @@ def _rebuild(meta, tensors, prefix, path):
     if meta.get("class") not in classes:
         raise ValueError(f"{path} holds a {meta.get('class')!r}, which is not a pu_detect estimator "
                          f"({', '.join(classes)}).")
+    cls = classes[meta["class"]]
+    _check_names(cls, meta, path)
     params = {k: _decode(v) for k, v in meta["params"].items()}
     for name, nested in meta.get("estimators", {}).items():
         params[name] = _rebuild(nested, tensors, f"{prefix}{name}/", path)
-    estimator = classes[meta["class"]](**params)
+    unknown = sorted(set(params) - set(cls().get_params(deep=False)))
+    if unknown:
+        raise ValueError(f"{path} gives {cls.__name__} parameters it does not have: {unknown}.")
+    estimator = cls(**params)
     for name, value in meta["attributes"].items():
         setattr(estimator, name, _decode(value))
     for name, value in meta["object_arrays"].items():
         setattr(estimator, name, np.array(_decode(value), dtype=object if name == "feature_names_in_" else None))
     try:
         for name, dtype in meta["arrays"].items():
+            _check_finite(name, tensors[prefix + name], path)
             setattr(estimator, name, tensors[prefix + name].numpy().astype(dtype, copy=False))
         for name, items in meta.get("array_dicts", {}).items():
+            for k in items:
+                _check_finite(f"{name}[{k}]", tensors[f"{prefix}{name}/{k}"], path)
             setattr(estimator, name, {int(k) if k.lstrip("-").isdigit() else k:
                                       tensors[f"{prefix}{name}/{k}"].numpy().astype(dtype, copy=False)
                                       for k, dtype in items.items()})
+        device = _device_here(estimator, path) if meta["modules"] else None
         for name in meta["modules"]:
-            module = estimator._empty_module()
+            module = estimator._empty_module(device=device)
             start = f"{prefix}{name}."
-            module.load_state_dict({k[len(start):]: t for k, t in tensors.items() if k.startswith(start)},
-                                   strict=True)
+            state = {k[len(start):]: t for k, t in tensors.items() if k.startswith(start)}
+            for key, tensor in state.items():
+                _check_finite(f"{name}.{key}", tensor, path)
+            module.load_state_dict(state, strict=True)
             setattr(estimator, name, module.eval())
     except (KeyError, RuntimeError) as error:
+        raise ValueError(f"{path} does not match the {meta['class']} it describes: {error}") from error
+    try:
+        estimator._check_loaded_state()
+    except (ValueError, TypeError, AttributeError) as error:
         raise ValueError(f"{path} does not match the {meta['class']} it describes: {error}") from error
     return estimator
 
@@ -253,14 +349,20 @@ class PersistenceMixin:
     ``_empty_module``).
     """
 
-    def _empty_module(self):
-        """The fitted network's architecture, uninitialised, for the saved weights."""
+    def _empty_module(self, device=None):
+        """The fitted network's architecture, uninitialised, for the saved weights.
+
+        ``device``: where to put it (``None``: the ``device`` parameter, checked).
+        """
         from .utils import validation as v
 
-        params = v.check_params(self)
+        params = v.check_params(self, skip=() if device is None else ("device",))
         with torch.device("meta"):
             module = self._make_module(self.n_features_in_, params)
-        return module.to_empty(device=params.device)
+        return module.to_empty(device=params.device if device is None else device)
+
+    def _check_loaded_state(self):
+        """Raise when fitted state read from a file disagrees with the parameters (a hook; none here)."""
 
     def save(self, path):
         """Write this fitted estimator to ``path`` without pickle (``pu_detect.persistence.save``)."""

@@ -183,3 +183,99 @@ def test_repeated_members_are_refused(tmp_path):
             archive.writestr("meta.json", meta)
     with pytest.raises(ValueError, match=r"members \['meta.json'\] appear more than once"):
         load(path)
+
+
+def _rewrite_tensors(path, change):
+    import io
+
+    import torch
+
+    with zipfile.ZipFile(path) as archive:
+        meta, payload = archive.read("meta.json"), archive.read("tensors.pt")
+    tensors = torch.load(io.BytesIO(payload), weights_only=True)
+    change(tensors)
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta.json", meta)
+        archive.writestr("tensors.pt", buffer.getvalue())
+
+
+def svdd_file(tmp_path):
+    from pu_detect import PUDeepSVDD
+
+    X_unlabeled, X_anom, _, _ = make_contaminated(seed=0, n_normal=100, n_hidden=10)
+    path = tmp_path / "svdd.pud"
+    PUDeepSVDD(hidden_dims=(8,), latent_dim=3, epochs=1, pretrain_epochs=1, random_state=0).fit(
+        X_unlabeled, X_anom).save(path)
+    return path
+
+
+def test_a_centre_of_the_wrong_shape_is_refused(tmp_path):
+    import torch
+
+    path = svdd_file(tmp_path)
+    _rewrite_tensors(path, lambda t: t.update(center_=torch.zeros(1, dtype=torch.float64)))
+    with pytest.raises(ValueError, match=r"center_ must be 3 finite values \(latent_dim\); got shape \(1,\)"):
+        load(path)
+
+
+def test_non_finite_weights_are_refused(tmp_path):
+    path = fitted_file(tmp_path)
+
+    def poison(tensors):
+        key = next(k for k in tensors if k.startswith("module_.") and k.endswith("weight"))
+        tensors[key][0, 0] = float("nan")
+
+    _rewrite_tensors(path, poison)
+    with pytest.raises(ValueError, match="non-finite values .* in module_"):
+        load(path)
+
+
+@pytest.mark.parametrize("name", ["decision_function", "epochs", "__class__", "os.system"])
+def test_attributes_that_would_shadow_or_are_not_fitted_names_are_refused(tmp_path, name):
+    path = fitted_file(tmp_path)
+    rewrite(path, lambda meta: meta["attributes"].update({name: 1}))
+    with pytest.raises(ValueError, match="shadow|not a fitted attribute's name"):
+        load(path)
+
+
+def test_unknown_members_non_regular_files_and_zip_bombs_are_refused(tmp_path):
+    import os
+
+    path = fitted_file(tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("extra.bin", b"x")
+    with pytest.raises(ValueError, match=r"holds members \['extra.bin'\] besides"):
+        load(path)
+    fifo = tmp_path / "fifo.pud"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="is not a regular file"):
+        load(fifo)  # returns at once instead of blocking on the pipe
+    with pytest.raises(ValueError, match="is not a regular file"):
+        load(tmp_path)
+    bomb = tmp_path / "bomb.pud"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("meta.json", b"{}")
+        archive.writestr("tensors.pt", b"\0" * 2**25)  # 32 MiB of zeros compress about 1000-fold
+    with pytest.raises(ValueError, match="refused before decompressing"):
+        load(bomb)
+
+
+def test_a_model_saved_for_cuda_loads_on_the_cpu_with_a_warning(tmp_path):
+    X_unlabeled, X_anom, X, _ = make_contaminated(seed=0, n_normal=100, n_hidden=10)
+    model = PUAutoencoder(hidden_dims=(8,), latent_dim=2, epochs=1, random_state=0).fit(X_unlabeled, X_anom)
+    path = tmp_path / "m.pud"
+    model.save(path)
+    rewrite(path, lambda meta: meta["params"].update(device="cuda:7"))
+    with pytest.warns(UserWarning, match="saved with device='cuda:7', which this machine does not have"):
+        restored = load(path)
+    assert restored.device == "cuda:7" and next(restored.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(restored.decision_function(X), model.decision_function(X))
+
+
+def test_parameters_the_class_does_not_have_are_refused(tmp_path):
+    path = fitted_file(tmp_path)
+    rewrite(path, lambda meta: meta["params"].update(colour="red"))
+    with pytest.raises(ValueError, match=r"gives PUAutoencoder parameters it does not have: \['colour'\]"):
+        load(path)

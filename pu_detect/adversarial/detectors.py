@@ -33,6 +33,7 @@ from ..attacks.adapter import torch_classifier
 from ..engine import predict_float64
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
+from ..utils.thresholds import check_scores_state, process_decision_scores
 
 
 class _AdversarialDetector(PersistenceMixin, BaseDetector):
@@ -89,6 +90,12 @@ class _AdversarialDetector(PersistenceMixin, BaseDetector):
         self._classes = 2
         self._process_decision_scores()
         return self
+
+    def _process_decision_scores(self):
+        return process_decision_scores(self)
+
+    def _check_loaded_state(self):
+        check_scores_state(self)
 
     def decision_function(self, X):
         """Adversarial score of each row: higher = more likely adversarial."""

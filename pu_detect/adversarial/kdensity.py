@@ -114,6 +114,19 @@ class KDensityDetector(_AdversarialDetector):
             self.bandwidth_ = float(self.bandwidth)
         self.decision_scores_ = self._score(logits, features, leave_out=np.arange(len(X)))
 
+    def _check_loaded_state(self):
+        super()._check_loaded_state()
+        if not isinstance(self.centers_, dict) or set(self.centers_) != set(self.center_rows_):
+            raise ValueError("centers_ and center_rows_ must be dicts over the same classes")
+        widths = {np.shape(z)[1] if np.ndim(z) == 2 else None for z in self.centers_.values()}
+        if len(widths) > 1 or None in widths:
+            raise ValueError(f"centers_ must hold 2-D arrays of one feature width; got widths {widths}")
+        for c, z in self.centers_.items():
+            if not isinstance(c, int) or np.shape(self.center_rows_[c]) != (len(z),):
+                raise ValueError(f"centers_[{c!r}] and center_rows_[{c!r}] must be one row index per centre")
+        if not (isinstance(self.bandwidth_, float) and np.isfinite(self.bandwidth_) and self.bandwidth_ > 0):
+            raise ValueError(f"bandwidth_ must be a positive finite number; got {self.bandwidth_!r}")
+
     def _score(self, logits, features, leave_out=None):
         scores = kdensity_score(
             _tensor(features), _tensor(np.argmax(logits, axis=1)),

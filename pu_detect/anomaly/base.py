@@ -12,6 +12,7 @@ from ..losses import pu_risk, weighted_risk
 from ..networks import build
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
+from ..utils.thresholds import check_scores_state, process_decision_scores
 from .prior import estimate_prior
 
 
@@ -87,6 +88,9 @@ class BaseDeepDetector(PersistenceMixin, BaseDetector):
         setting is restored when ``fit`` returns or raises.
         """
         params = v.check_params(self)
+        if params.input_shape is not None and not params.hidden_dims:
+            v._fail("hidden_dims", "at least one channel count for the conv networks (input_shape is set)",
+                    self.hidden_dims)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         n_features = X_all.shape[1]
         v.check_input_shape_fits(self.input_shape, params.input_shape, n_features)
@@ -163,6 +167,12 @@ class BaseDeepDetector(PersistenceMixin, BaseDetector):
 
         return objective
 
+    def _process_decision_scores(self):
+        return process_decision_scores(self)
+
+    def _check_loaded_state(self):
+        check_scores_state(self)
+
     def decision_function(self, X):
         """Anomaly score of each row of ``X``: higher = more anomalous.
 
@@ -227,7 +237,16 @@ class PURiskMixin:
         "correction": lambda x: v.check_option(x, "correction", ("abs", "nnpu")),
     }
 
+    def _check_loaded_state(self):
+        super()._check_loaded_state()
+        if not 0.0 < float(self.prior_) < 1.0:
+            raise ValueError(f"prior_ must be in (0, 1); got {self.prior_!r}")
+
     def _prepare(self, params, unlabeled, anomalies, generator):
+        if params.prior == "auto" and (len(unlabeled) < 2 or len(anomalies) < 1):
+            v._fail("prior", "a number when there are fewer than 2 unlabeled rows or no labeled anomaly "
+                    "('auto' estimates it from both)",
+                    f"'auto' with {len(unlabeled)} unlabeled row(s) and {len(anomalies)} labeled anomalies")
         if params.prior == "auto":
             self.prior_ = estimate_prior(
                 unlabeled.cpu().numpy(), anomalies.cpu().numpy(), params.random_state % 2**32

@@ -125,8 +125,15 @@ class DeepSVDD(BaseDeepDetector):
             n_features, params.hidden_dims, params.latent_dim, params.input_shape, bias_free=True
         )
 
-    def _empty_module(self):
-        return super()._empty_module().encoder  # the fitted module_ is the encoder
+    def _empty_module(self, device=None):
+        return super()._empty_module(device).encoder  # the fitted module_ is the encoder
+
+    def _check_loaded_state(self):
+        super()._check_loaded_state()
+        center = np.asarray(self.center_)
+        if center.shape != (self.latent_dim,) or not np.all(np.isfinite(center)):
+            raise ValueError(f"center_ must be {self.latent_dim} finite values (latent_dim); got shape "
+                             f"{center.shape}")
 
     def _prepare(self, params, unlabeled, anomalies, generator):
         rows = torch.cat([unlabeled, anomalies])

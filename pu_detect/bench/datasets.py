@@ -1,6 +1,7 @@
 """Which datasets a benchmark runs: the ``.npz`` files of a folder, or names resolved against it."""
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -8,15 +9,27 @@ import numpy as np
 from ..datasets import SHIPPED_DATASETS
 from ..utils import validation as v
 
+
 def find_datasets(data_dir, max_rows=None):
-    """The ``.npz`` files in ``data_dir`` (with at most ``max_rows`` rows), sorted by size."""
+    """The ``.npz`` files in ``data_dir`` (with at most ``max_rows`` rows), sorted by size.
+
+    A file whose size cannot be read (damaged, or without ``y``) is kept, last,
+    with a warning that names it: its runs are then recorded as failed with
+    the loader's error, and the other datasets still run.
+    """
     paths = sorted(Path(data_dir).glob("*.npz"))
     sizes = {}
     for path in paths:
-        with np.load(path) as data:
-            sizes[path] = data["y"].shape[0]
-    return [str(p) for p in sorted(paths, key=lambda p: (sizes[p], p.name))
-            if max_rows is None or sizes[p] <= max_rows]
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                sizes[path] = data["y"].shape[0]
+        except Exception as error:  # numpy raises several types for damaged files
+            warnings.warn(f"{path} cannot be read ({type(error).__name__}: {error}); its runs will be "
+                          "recorded as failed.", UserWarning, stacklevel=2)
+            sizes[path] = None
+    readable = [p for p in paths if sizes[p] is not None and (max_rows is None or sizes[p] <= max_rows)]
+    return [str(p) for p in sorted(readable, key=lambda p: (sizes[p], p.name))] + \
+        [str(p) for p in paths if sizes[p] is None]
 
 
 def resolve_names(names, data_dir):

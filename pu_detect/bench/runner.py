@@ -162,11 +162,26 @@ def _run_in_child(dataset, model, seed, labeled_fraction, threads, time_limit):
 
 
 def read_results(path):
-    """The rows of a results CSV (an empty list when it does not exist)."""
+    """The rows of a results CSV (an empty list when it does not exist).
+
+    Header lines repeated inside the file (CSVs of several machines
+    concatenated) are skipped, and a file whose header is not the results
+    header is refused with its name.
+    """
     if not os.path.exists(path):
         return []
     with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        if reader.fieldnames is None:
+            return []
+        missing = set(_KEY_FIELDS) - set(reader.fieldnames)
+        if missing:
+            v._fail("results", f"a results CSV with the columns {', '.join(FIELDS)}",
+                    f"{path} without {sorted(missing)}")
+        return [row for row in reader if [row.get(k) for k in reader.fieldnames] != reader.fieldnames]
+
+
+_KEY_FIELDS = ("dataset", "model", "seed", "labeled_fraction", "status")
 
 
 def _key(row):

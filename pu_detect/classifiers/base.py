@@ -144,6 +144,16 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         return TorchClassifier(self.module_, self._prediction_logits, module_features if has_features else None,
                                self.classes_, self.n_features_in_)
 
+    def _check_loaded_state(self):
+        classes = np.asarray(self.classes_)
+        if classes.ndim != 1 or len(classes) < 2:
+            raise ValueError(f"classes_ must be a 1-D array of at least 2 classes; got shape {classes.shape}")
+        with torch.no_grad():
+            device = next(self.module_.parameters()).device
+            width = self.module_(torch.zeros(1, self.n_features_in_, device=device)).shape[1]
+        if width != len(classes):
+            raise ValueError(f"classes_ must name the network's {width} outputs; got {len(classes)} classes")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

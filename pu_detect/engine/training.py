@@ -202,12 +202,16 @@ def train(
         When the objective becomes NaN or infinite.
     """
     names = list(streams)
+    first, others = names[0], names[1:]
     if validation_fraction:
+        if _n_rows(streams[first]) < 2:
+            raise ValueError(f"validation_fraction={validation_fraction} needs at least 2 training rows to "
+                             f"hold one out; got {_n_rows(streams[first])}.")
         splits = {name: _split_validation(streams[name], validation_fraction, generator) for name in names}
         streams = {name: train_part for name, (train_part, _) in splits.items()}
         validation = {name: valid_part for name, (_, valid_part) in splits.items()}
+    _check_batch_normalisation(module, streams[first], batch_size, validation_fraction)
     batches = {name: _CyclicBatches(streams[name], batch_size, generator) for name in names}
-    first, others = names[0], names[1:]
     device = _device(streams[first])
     parameters = [p for p in module.parameters() if p.requires_grad]
     steps_optimizer = make_optimizer(optimizer, parameters, lr=lr, weight_decay=weight_decay, momentum=momentum)
@@ -249,6 +253,10 @@ def train(
                     module.eval()
                     with torch.no_grad():
                         val_loss = objective(module, validation, generator).item()
+                    if not np.isfinite(val_loss):
+                        raise FloatingPointError(
+                            f"The validation loss became {val_loss} at epoch {epoch + 1}. Scale the "
+                            f"features or lower lr (now {lr}), or fit without validation_fraction.")
                     history["val_loss"].append(val_loss)
                     postfix["val_loss"] = f"{val_loss:.4g}"
                     if val_loss < best_loss:
@@ -268,6 +276,19 @@ def train(
     if verbose:
         print(_summary(description, history, time.perf_counter() - started), file=sys.stderr)
     return history
+
+
+def _check_batch_normalisation(module, rows, batch_size, validation_fraction):
+    """Refuse, naming the parameter, what would give batch normalisation a batch of one row."""
+    if not any(isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) for layer in module.modules()):
+        return
+    if batch_size < 2:
+        raise ValueError(f"batch_size must be an integer >= 2 for a network with batch normalisation; "
+                         f"got {batch_size}.")
+    if _n_rows(rows) < 2:
+        held_out = f" after validation_fraction={validation_fraction} held rows out" if validation_fraction else ""
+        raise ValueError(f"A network with batch normalisation needs at least 2 training rows{held_out}; "
+                         f"got {_n_rows(rows)}.")
 
 
 def _summary(description, history, seconds):

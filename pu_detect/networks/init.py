@@ -26,6 +26,10 @@ def init_parameters(module, generator):
     return module
 
 
+#: The largest network ``build`` makes (2**31 float32 values are 8 GiB before any gradient).
+MAX_PARAMETERS = 2**31
+
+
 def build(factory, generator, device="cpu"):
     """Build ``factory()`` without touching torch's global RNG, then initialise it.
 
@@ -40,6 +44,10 @@ def build(factory, generator, device="cpu"):
     """
     with torch.device("meta"):
         module = factory()
+    n_parameters = sum(p.numel() for p in module.parameters())
+    if n_parameters > MAX_PARAMETERS:
+        raise ValueError(f"The network would have {n_parameters:,} parameters, more than {MAX_PARAMETERS:,}: "
+                         "lower hidden_dims, latent_dim or the input size.")
     module = module.to_empty(device=device)
     # Initialise on the CPU generator, then move: generators are per device.
     if torch.device(device).type != "cpu":

@@ -82,19 +82,27 @@ def check_bool(value, name):
 
 
 def check_device(value):
-    """Resolve the ``device`` parameter to a torch device string."""
+    """Resolve the ``device`` parameter to a torch device string: a CPU, or a GPU present here."""
     import torch
 
-    if value == "auto":
+    expected = "'cpu', 'cuda', 'cuda:N', 'mps', 'auto' or a torch.device of those"
+    if isinstance(value, str) and value == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if not isinstance(value, (str, torch.device)):
-        _fail("device", "'cpu', 'cuda', 'cuda:N', 'auto' or a torch.device", value)
+        _fail("device", expected, value)
     try:
         device = torch.device(value)
     except (RuntimeError, ValueError):
-        _fail("device", "'cpu', 'cuda', 'cuda:N', 'auto' or a torch.device", value)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        _fail("device", "a device present on this machine (CUDA is not available)", value)
+        _fail("device", expected, value)
+    if device.type not in ("cpu", "cuda", "mps"):
+        _fail("device", expected, value)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            _fail("device", "a device present on this machine (CUDA is not available)", value)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            _fail("device", f"a CUDA device present on this machine ({torch.cuda.device_count()} found)", value)
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        _fail("device", "a device present on this machine (MPS is not available)", value)
     return str(device)
 
 
@@ -140,18 +148,79 @@ def _from_torch(X):
     return X
 
 
+#: dtype kinds refused as features or labels, with what they are.
+_REFUSED_KINDS = {"M": "datetimes", "m": "time differences", "c": "complex numbers (Complex data not supported)", "S": "bytes",
+                  "U": "strings", "V": "raw records"}
+
+
+def check_input_array(X, name):
+    """Refuse inputs that numpy or sklearn would silently turn into wrong numbers, or crash on.
+
+    A masked array whose mask hides values (the mask would be ignored),
+    datetime, complex or string values (read as day counts, real parts or
+    nothing) and ragged nested lists get a ``ValueError`` naming ``name``
+    (object arrays of non-numbers get sklearn's ``TypeError``). Returns ``X`` unchanged otherwise
+    (a torch tensor as a numpy array).
+    """
+    X = _from_torch(X)
+    if isinstance(X, np.ma.MaskedArray):
+        if np.ma.getmaskarray(X).any():
+            _fail(name, "a plain array (the mask of a masked array would be ignored)", "a masked array with masked values")
+        return np.ma.getdata(X)
+    dtypes = getattr(X, "dtypes", None)  # pandas
+    if dtypes is not None and not isinstance(dtypes, np.dtype):
+        kinds = {str(column): np.dtype(dtype).kind if isinstance(dtype, np.dtype) else _pandas_kind(dtype)
+                 for column, dtype in getattr(dtypes, "items", lambda: [])()}
+        bad = {column: kind for column, kind in kinds.items() if kind in _REFUSED_KINDS}
+        if bad:
+            column, kind = next(iter(bad.items()))
+            _fail(name, "numeric or boolean columns", f"column {column!r} of {_REFUSED_KINDS[kind]}")
+        return X
+    if not hasattr(X, "dtype") and not hasattr(X, "__array__"):
+        try:
+            array = np.asarray(X)
+        except ValueError as error:  # ragged nested sequences
+            _fail(name, "a rectangular array-like of numbers", f"a ragged sequence ({error})")
+    else:
+        array = X if hasattr(X, "dtype") else np.asarray(X)
+    kind = getattr(getattr(array, "dtype", None), "kind", None)
+    if kind in _REFUSED_KINDS:
+        _fail(name, "numeric or boolean values", f"an array of {_REFUSED_KINDS[kind]} (dtype {array.dtype})")
+    return X
+
+
+def _pandas_kind(dtype):
+    """The numpy kind of a pandas extension dtype (datetime with time zone, category, string ...)."""
+    text = str(dtype)
+    if text.startswith("datetime"):
+        return "M"
+    if text.startswith("timedelta") or text.startswith("period"):
+        return "m"
+    if text in ("string", "str") or text.startswith("string"):
+        return "U"
+    return getattr(getattr(dtype, "numpy_dtype", None), "kind", "O")
+
+
 def check_X(estimator, X, *, reset):
     """Validate a feature matrix: 2-D, non-empty, finite, numeric, float32."""
     X = validate_data(
-        estimator, _from_torch(X), reset=reset, dtype=(np.float32, np.float64), ensure_all_finite=True
+        estimator, check_input_array(X, "X"), reset=reset, dtype=(np.float32, np.float64),
+        ensure_all_finite=True,
     )
     return _as_float32(X, "X")
 
 
-def check_rows(X, name="X"):
-    """Validate a feature matrix outside an estimator (attacks, helpers): 2-D, non-empty, finite, float32."""
-    X = check_array(_from_torch(X), dtype=(np.float32, np.float64), ensure_all_finite=True, input_name=name)
-    return _as_float32(X, name)
+def check_rows(X, name="X", dtype=np.float32):
+    """Validate a feature matrix outside an estimator (attacks, helpers): 2-D, non-empty, finite.
+
+    Returned as float32 (what the networks take), as float64 with
+    ``dtype=np.float64``, or as given (float32 or float64) with ``dtype=None``.
+    """
+    X = check_array(check_input_array(X, name), dtype=(np.float32, np.float64), ensure_all_finite=True,
+                    input_name=name)
+    if dtype is None:
+        return X
+    return _as_float32(X, name) if dtype == np.float32 else X.astype(np.float64, copy=False)
 
 
 def check_pu_labels(y, n_samples):
@@ -166,6 +235,7 @@ def check_pu_labels(y, n_samples):
     labeled : ndarray of bool, shape (n_samples,)
         True where the row is a labeled anomaly.
     """
+    y = check_input_array(y, "y")
     y = np.asarray(y)
     if y.ndim != 1:
         _fail("y", "a 1-D array of 0/1 labels (1 = labeled anomaly)", f"an array of shape {y.shape}")
@@ -202,8 +272,17 @@ def check_pu_labels(y, n_samples):
     return y == 1
 
 
-def check_X_anom(X_anom, n_features):
-    """Validate the labeled anomalies given as a second 2-D array."""
+def check_X_anom(X_anom, n_features, feature_names=None):
+    """Validate the labeled anomalies given as a second 2-D array.
+
+    When X had feature names (a DataFrame), a DataFrame ``X_anom`` must have
+    the same columns in the same order.
+    """
+    X_anom = check_input_array(X_anom, "X_anom")
+    columns = getattr(X_anom, "columns", None)
+    if feature_names is not None and columns is not None and list(map(str, columns)) != list(feature_names):
+        _fail("X_anom", f"columns named as X's, in X's order ({list(feature_names)[:5]}...)",
+              f"columns {list(map(str, columns))[:5]}...")
     X_anom = check_array(
         X_anom, dtype=(np.float32, np.float64), ensure_all_finite=True,
         ensure_min_samples=0, input_name="X_anom",
@@ -254,7 +333,7 @@ def split_unlabeled_anomalies(estimator, X, y):
         if y_array.shape[1] == 1 and X.shape[1] != 1:
             _fail("y", f"0/1 labels (1-D, or one column of 0/1 values), or X_anom with {X.shape[1]} "
                   "features like X", f"an array of shape {y_array.shape} holding values other than 0/1")
-        X_anom = check_X_anom(y, X.shape[1])
+        X_anom = check_X_anom(y, X.shape[1], getattr(estimator, "feature_names_in_", None))
         labeled = np.r_[np.zeros(len(X), bool), np.ones(len(X_anom), bool)]
         return np.concatenate([X, X_anom]), labeled
     X = check_X(estimator, X, reset=True)
@@ -263,16 +342,55 @@ def split_unlabeled_anomalies(estimator, X, y):
     return X, check_pu_labels(y, len(X))
 
 
-def check_params(estimator):
-    """Every parameter of ``estimator`` through its ``_parameter_checks``, as a namespace."""
+def check_params(estimator, skip=()):
+    """Every parameter of ``estimator`` through its ``_parameter_checks``, as a namespace.
+
+    Parameters named in ``skip`` are passed through unchecked (loading a file
+    checks ``device`` against the machine that loads it instead).
+    """
     from types import SimpleNamespace
 
-    return SimpleNamespace(
-        **{name: check(getattr(estimator, name)) for name, check in estimator._parameter_checks.items()}
-    )
+    return SimpleNamespace(**{
+        name: getattr(estimator, name) if name in skip else check(getattr(estimator, name))
+        for name, check in estimator._parameter_checks.items()
+    })
 
 
 def check_input_shape_fits(input_shape, checked_shape, n_features):
     """Refuse an ``input_shape`` whose product is not the number of features."""
     if checked_shape is not None and int(np.prod(checked_shape)) != n_features:
         _fail("input_shape", f"a shape whose product is the number of features ({n_features})", input_shape)
+
+
+def check_anomaly_labels(y, n_samples, name="y"):
+    """True anomaly labels of a dataset: one per row, every value 0 (normal) or 1 (anomaly).
+
+    Refuses what would silently become other labels: 2, -1/+1, NaN, 0.7,
+    datetimes or strings. Returns an int64 array.
+    """
+    y = np.asarray(check_input_array(y, name))
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != n_samples:
+        _fail(name, f"one 0/1 label per row ({n_samples})", f"an array of shape {y.shape}")
+    if y.dtype == bool:
+        return y.astype(np.int64)
+    try:
+        values = y.astype(np.float64)
+    except (TypeError, ValueError):
+        _fail(name, "0/1 labels (1 = anomaly)", f"labels of dtype {y.dtype}")
+    bad = np.unique(values[~np.isin(values, (0.0, 1.0))])
+    if bad.size:
+        _fail(name, "0/1 labels (1 = anomaly, 0 = normal)", f"values {bad[:5].tolist()}")
+    return values.astype(np.int64)
+
+
+def check_targets_1d(y, n_samples, name="y"):
+    """Integer class labels, one per row (digits, say)."""
+    y = np.asarray(check_input_array(y, name))
+    if y.ndim != 1 or len(y) != n_samples:
+        _fail(name, f"one class label per row ({n_samples})", f"an array of shape {y.shape}")
+    if y.dtype.kind not in "iub":
+        if y.dtype.kind != "f" or not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            _fail(name, "integer class labels", f"labels of dtype {y.dtype}")
+    return y.astype(np.int64)

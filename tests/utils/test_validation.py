@@ -79,7 +79,7 @@ def test_all_rows_labeled_anomalies(estimator, data):
         ([-1, 1], r"y must be 0/1 labels .* not sklearn's -1/\+1; got 'negative values \[-1\]'"),
         ([0.5, 1.0], r"y must be integer 0/1 labels .*; got 'fractional values \[0.5\]'"),
         ([np.nan, 1.0], "y must be finite 0/1 labels"),
-        (["a", "b"], "y must be numeric 0/1 labels"),
+        (["a", "b"], "y must be numeric or boolean values"),
     ],
 )
 def test_bad_labels(estimator, data, labels, match):
@@ -126,7 +126,7 @@ def test_X_anom_with_nan(estimator, data):
         ("contamination", 0.7, r"contamination must be a real number in \(0.0, 0.5\]; got 0.7"),
         ("validation_fraction", 1.0, r"validation_fraction must be a real number in \(0.0, 1.0\); got 1.0"),
         ("random_state", "seed", r"random_state must be None, an integer >= 0 or a numpy random generator; got 'seed'"),
-        ("device", "tpu", r"device must be 'cpu', 'cuda', 'cuda:N', 'auto' or a torch.device; got 'tpu'"),
+        ("device", "tpu", r"device must be 'cpu', 'cuda', 'cuda:N', 'mps', 'auto' or a torch.device of those; got 'tpu'"),
         ("verbose", "yes", r"verbose must be an integer >= 0; got 'yes'"),
         ("input_shape", (1, 2), r"input_shape must be a sequence of 3 integers >= 1; got \(1, 2\)"),
         ("input_shape", (1, 2, 2), r"input_shape must be a shape whose product is the number of features \(3\); got \(1, 2, 2\)"),
