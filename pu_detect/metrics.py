@@ -39,7 +39,7 @@ def pu_roc_auc(y_pu, scores):
     >>> pu_roc_auc([0, 0, 1, 0], [0.1, 0.4, 0.9, 0.3])
     1.0
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = v.check_scores(scores)
     labeled = v.check_pu_labels(y_pu, len(scores))
     if labeled.all() or not labeled.any():
         warnings.warn(

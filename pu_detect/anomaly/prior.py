@@ -43,6 +43,8 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from ..utils import validation as v
+
 #: Returned, with a warning, when there are too few labeled anomalies to estimate.
 FALLBACK_PRIOR = 0.1
 #: BBE's confidence (delta) and slack (gamma), the paper's values.
@@ -65,8 +67,10 @@ def best_bin_estimate(scores_unlabeled, scores_anomalies, delta=BBE_DELTA, gamma
     >>> best_bin_estimate([0.1, 0.2, 0.3, 0.9], [0.8, 0.9, 0.95, 0.99])
     0.25
     """
-    scores_unlabeled = np.sort(np.asarray(scores_unlabeled, dtype=np.float64))
-    scores_anomalies = np.sort(np.asarray(scores_anomalies, dtype=np.float64))
+    scores_unlabeled = np.sort(v.check_scores(scores_unlabeled, "scores_unlabeled"))
+    scores_anomalies = np.sort(v.check_scores(scores_anomalies, "scores_anomalies"))
+    delta = v.check_float(delta, "delta", 0.0, 1.0)
+    gamma = v.check_float(gamma, "gamma", 0.0, np.inf, low_inclusive=True)
     n_u, n_a = len(scores_unlabeled), len(scores_anomalies)
     thresholds = scores_anomalies  # each labeled anomaly's score is a candidate
     q_a = (n_a - np.searchsorted(scores_anomalies, thresholds, side="left")) / n_a
@@ -99,6 +103,12 @@ def estimate_prior(X_unlabeled, X_anom, random_state=0):
     >>> round(estimate_prior(X_u, rng.normal(4, 1, size=(50, 3))), 2)
     0.1
     """
+    X_unlabeled = v.check_rows(X_unlabeled, "X_unlabeled", dtype=None)
+    X_anom = v.check_X_anom(X_anom, X_unlabeled.shape[1])
+    random_state = v.check_seed(random_state) % 2**32
+    if len(X_unlabeled) < 2:
+        v._fail("X_unlabeled", "at least 2 unlabeled rows to estimate their anomaly fraction",
+                f"{len(X_unlabeled)} row(s)")
     n_anomalies = len(X_anom)
     if n_anomalies < 2:
         warnings.warn(
@@ -108,7 +118,7 @@ def estimate_prior(X_unlabeled, X_anom, random_state=0):
             stacklevel=4,  # the user's fit call
         )
         return FALLBACK_PRIOR
-    X = np.vstack([X_unlabeled, X_anom])
+    X = np.vstack([X_unlabeled, X_anom.astype(X_unlabeled.dtype)])
     labeled = np.r_[np.zeros(len(X_unlabeled), bool), np.ones(n_anomalies, bool)]
     classifier = HistGradientBoostingClassifier(class_weight="balanced", random_state=random_state)
     folds = StratifiedKFold(min(5, n_anomalies), shuffle=True, random_state=random_state)
