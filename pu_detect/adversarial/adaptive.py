@@ -7,7 +7,7 @@ imports a detector.
 import numpy as np
 import torch
 
-from ..attacks._core import Target, check_batch_size, check_clip, check_rows, in_batches
+from ..attacks._core import in_batches, prepare
 from ..attacks.carlini_wagner import carlini_wagner_tensor, check_cw_options
 from ..utils import validation as v
 from .kdensity import KDensityDetector, kdensity_score
@@ -63,10 +63,7 @@ def kdensity_cw(model, detector, X, y, *, margin=0.0, kappa=0.0, initial_const=1
     if not isinstance(detector, KDensityDetector) or not hasattr(detector, "centers_"):
         v._fail("detector", "a fitted KDensityDetector", type(detector).__name__)
     margin = v.check_float(margin, "margin", -np.inf, np.inf)
-    target = Target(model)
-    clip = check_clip(clip)
-    X = check_rows(X, clip, target)
-    batch_size = check_batch_size(batch_size)
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
     options = check_cw_options(kappa, initial_const, binary_search_steps, max_iter, lr, clip)
     labels = target.class_index(y, len(X))
     goals = _second_class(target, X, labels, batch_size)

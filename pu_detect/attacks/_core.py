@@ -74,6 +74,16 @@ def check_batch_size(batch_size):
     return v.check_int(batch_size, "batch_size")
 
 
+def prepare(model, X, clip, batch_size):
+    """Every attack's preamble: the frozen target, ``clip`` and ``batch_size`` checked, the rows checked.
+
+    Returns ``(target, rows as a tensor, clip, batch_size)``.
+    """
+    target = Target(model)
+    clip = check_clip(clip)
+    return target, check_rows(X, clip, target), clip, check_batch_size(batch_size)
+
+
 def in_batches(attack, X, labels, batch_size):
     """``attack(x, labels)`` over row batches; the adversarial rows as a float32 array."""
     out = [attack(X[i : i + batch_size], labels[i : i + batch_size]) for i in range(0, len(X), batch_size)]

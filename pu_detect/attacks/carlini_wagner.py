@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from ..utils import validation as v
-from ._core import Target, check_batch_size, check_clip, check_rows, in_batches
+from ._core import in_batches, prepare
 
 
 def _margin(logits, labels, targeted):
@@ -93,13 +93,10 @@ def carlini_wagner(model, X, y, *, kappa=0.0, initial_const=1.0, binary_search_s
     >>> carlini_wagner(clf, X[:4] / 16, y[:4], binary_search_steps=2, max_iter=10).shape
     (4, 64)
     """
-    target = Target(model)
-    clip = check_clip(clip)
-    X = check_rows(X, clip, target)
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
     options = check_cw_options(kappa, initial_const, binary_search_steps, max_iter, lr, clip)
     labels = target.class_index(y, len(X))
-    return in_batches(lambda x, t: carlini_wagner_tensor(target.logits, x, t, **options), X, labels,
-                      check_batch_size(batch_size))
+    return in_batches(lambda x, t: carlini_wagner_tensor(target.logits, x, t, **options), X, labels, batch_size)
 
 
 def check_cw_options(kappa, initial_const, binary_search_steps, max_iter, lr, clip):

@@ -10,7 +10,7 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from ..utils import validation as v
-from ._core import Target, check_batch_size, check_clip, check_eps, check_rows, check_steps, gradient, in_batches
+from ._core import check_eps, check_steps, gradient, in_batches, prepare
 
 
 def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, start=None, toward=False):
@@ -92,10 +92,8 @@ def fgsm(model, X, y, eps, *, clip=(0.0, 1.0), batch_size=512):
     >>> float(np.abs(X_adv - X[:20] / 16).max()) <= 0.2 + 1e-6
     True
     """
-    target = Target(model)
-    clip = check_clip(clip)
-    X = check_rows(X, clip, target)
-    eps, batch_size = check_eps(eps, clip), check_batch_size(batch_size)
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
+    eps = check_eps(eps, clip)
     labels = target.class_index(y, len(X))
     return in_batches(lambda x, t: signed_gradient_steps(target.logits, x, t, eps=eps, steps=1, step_size=eps,
                                                          clip=clip), X, labels, batch_size)
@@ -126,10 +124,8 @@ def bim(model, X, y, eps, *, steps=10, step_size=None, clip=(0.0, 1.0), batch_si
     >>> bim(clf, X[:5] / 16, y[:5], eps=0.1, steps=5).shape
     (5, 64)
     """
-    target = Target(model)
-    clip = check_clip(clip)
-    X = check_rows(X, clip, target)
-    eps, batch_size = check_eps(eps, clip), check_batch_size(batch_size)
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
+    eps = check_eps(eps, clip)
     steps, step_size = check_steps(steps, step_size, lambda n: eps / n)
     labels = target.class_index(y, len(X))
     return in_batches(lambda x, t: signed_gradient_steps(target.logits, x, t, eps=eps, steps=steps,
@@ -163,10 +159,8 @@ def ilcm(model, X, eps, *, steps=10, step_size=None, clip=(0.0, 1.0), batch_size
     >>> ilcm(clf, X[:5] / 16, eps=0.1).shape
     (5, 64)
     """
-    target = Target(model)
-    clip = check_clip(clip)
-    X = check_rows(X, clip, target)
-    eps, batch_size = check_eps(eps, clip), check_batch_size(batch_size)
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
+    eps = check_eps(eps, clip)
     steps, step_size = check_steps(steps, step_size, lambda n: eps / n)
 
     def attack(x, _):
@@ -204,10 +198,8 @@ def pgd(model, X, y, eps, *, steps=40, step_size=None, clip=(0.0, 1.0), random_s
     >>> pgd(clf, X[:5] / 16, y[:5], eps=0.1, steps=5, random_state=0).shape
     (5, 64)
     """
-    target = Target(model)
-    clip = check_clip(clip)
-    X = check_rows(X, clip, target)
-    eps, batch_size = check_eps(eps, clip), check_batch_size(batch_size)
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
+    eps = check_eps(eps, clip)
     steps, step_size = check_steps(steps, step_size, lambda n: 2.5 * eps / n)
     labels = target.class_index(y, len(X))
     generator = torch.Generator().manual_seed(v.check_seed(random_state))

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from ..utils import validation as v
-from ._core import Target, check_batch_size, check_clip, check_rows, in_batches
+from ._core import in_batches, prepare
 
 
 def jsma(model, X, y, *, targets=None, theta=1.0, gamma=0.1, clip=(0.0, 1.0), random_state=None,
@@ -45,10 +45,7 @@ def jsma(model, X, y, *, targets=None, theta=1.0, gamma=0.1, clip=(0.0, 1.0), ra
     >>> jsma(clf, X[:3] / 16, y[:3], random_state=0).shape
     (3, 64)
     """
-    target = Target(model)
-    clip = check_clip(clip)
-    X = check_rows(X, clip, target)
-    batch_size = check_batch_size(batch_size)
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
     labels = target.class_index(y, len(X))
     theta = v.check_float(theta, "theta", 0.0, np.inf)
     gamma = v.check_float(gamma, "gamma", 0.0, 1.0, high_inclusive=True)
