@@ -14,10 +14,10 @@ import time
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
-from sklearn.metrics import roc_auc_score
 
 from pu_detect import attacks
-from pu_detect.adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier
+from pu_detect.adversarial import (ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier,
+                                   detection_auc, successful_pairs)
 
 EPS = 0.2
 ATTACKS = {
@@ -53,10 +53,8 @@ def main():
             start = time.perf_counter()
             X_adv = attack(clf, X_test, y_test, args.seed)
             seconds = time.perf_counter() - start
-            hit = correct & (clf.predict(X_adv) != y_test)
-            truth = np.r_[np.zeros(hit.sum()), np.ones(hit.sum())]
-            aucs = [roc_auc_score(truth, np.r_[d.decision_function(X_test[hit]), d.decision_function(X_adv[hit])])
-                    if hit.sum() >= 2 else np.nan for d in detectors]
+            hit = successful_pairs(clf, X_test, X_adv, y_test)
+            aucs = [detection_auc(d, X_test, X_adv, y_test)[0] if hit.sum() >= 2 else np.nan for d in detectors]
             print(f"| {loss.upper()} | {name} | {hit.sum()}/{correct.sum()} | "
                   + " | ".join(f"{100 * a:.1f}" for a in aucs) + f" | {seconds:.1f} |", flush=True)
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from pu_detect import attacks
-from pu_detect.adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier
+from pu_detect.adversarial import (ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier,
+                                   detection_auc, successful_pairs)
 from _paths import add_data_dir_argument, data_dir
 from pu_detect.datasets import load_mnist
 
@@ -89,7 +89,7 @@ def main():
             extra = (detectors["K-density"],) if attack == "C&W-KD" else ()
             X_adv = ATTACKS[attack](clf, X_attack, y_attack, args.seed, *extra)
             seconds = time.perf_counter() - start
-            hit = clean_correct & (clf.predict(X_adv) != y_attack)
+            hit = successful_pairs(clf, X_attack, X_adv, y_attack)
             evaded = detectors["K-density"].predict(X_adv) == 0  # under the threshold at 5% clean FPR
             row = dict(attack=attack, loss=loss, clean_accuracy=accuracy, n_attacked=len(X_attack),
                        n_successful=int(hit.sum()), n_evading_kdensity=int((hit & evaded).sum()),
@@ -98,10 +98,9 @@ def main():
             for name, detector in detectors.items():
                 row[name] = np.nan
                 if hit.sum() >= 2:  # an AUC needs successful adversarial examples
-                    clean, adv = detector.decision_function(X_attack[hit]), detector.decision_function(X_adv[hit])
-                    labels = np.r_[np.zeros(hit.sum()), np.ones(hit.sum())]
-                    row[name] = roc_auc_score(labels, np.r_[clean, adv])
-                    kept[attack, loss, name] = (clean, adv)
+                    row[name] = detection_auc(detector, X_attack, X_adv, y_attack)[0]
+                    kept[attack, loss, name] = (detector.decision_function(X_attack[hit]),
+                                                detector.decision_function(X_adv[hit]))
             rows.append(row)
             print(attack, loss, f"{hit.sum()}/{clean_correct.sum()} successful "
                   f"({row['n_evading_kdensity']} also under the K-density threshold), {seconds:.0f} s,",

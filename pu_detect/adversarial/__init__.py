@@ -5,7 +5,9 @@
 * ``kdensity``: ``KDensityDetector`` and the
   K-density formula;
 * ``adaptive``: ``kdensity_cw``, the attack on
-  a K-density detector.
+  a K-density detector;
+* ``evaluation``: ``detection_auc`` and ``successful_pairs``, Pang et al.'s
+  AUC protocol.
 
 ``RCEClassifier``, ``torch_classifier`` and ``class_indices`` are importable
 from here as in pu_detect 0.1.0; they live in ``pu_detect.classifiers``
@@ -16,7 +18,9 @@ from ..attacks.adapter import TorchClassifier, class_indices, torch_classifier
 from ..classifiers import RCEClassifier
 from .adaptive import kdensity_cw
 from .detectors import ConfidenceDetector, NonMEDetector
+from .evaluation import detection_auc, successful_pairs
 from .kdensity import NO_DENSITY_SCORE, KDensityDetector, kdensity_score
 
 __all__ = ["NO_DENSITY_SCORE", "ConfidenceDetector", "KDensityDetector", "NonMEDetector", "RCEClassifier",
-           "TorchClassifier", "class_indices", "kdensity_cw", "kdensity_score", "torch_classifier"]
+           "TorchClassifier", "class_indices", "detection_auc", "kdensity_cw", "kdensity_score", "successful_pairs",
+           "torch_classifier"]

@@ -12,11 +12,20 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..engine import as_tensor, predict_float64, train
+from ..engine import as_tensor, predict_float64, step_decay, train
+from ..engine.optim import OPTIMIZERS
 from ..networks import build
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
 from ..attacks.adapter import TorchClassifier, check_targets, forward, module_features
+
+
+def _check_milestones(value):
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        v._fail("lr_milestones", "None or a sequence of fractions of the epochs in (0, 1)", value)
+    return tuple(v.check_float(m, "lr_milestones", 0.0, 1.0) for m in value)
 
 
 def _check_hidden_dims(value):
@@ -59,6 +68,9 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "random_state": v.check_seed,
         "verbose": v.check_verbose,
         "flush_subnormals": lambda x: v.check_bool(x, "flush_subnormals"),
+        "optimizer": lambda x: v.check_option(x, "optimizer", OPTIMIZERS),
+        "momentum": lambda x: v.check_float(x, "momentum", 0.0, 1.0, low_inclusive=True),
+        "lr_milestones": _check_milestones,
     }
 
     def fit(self, X, y):
@@ -103,6 +115,8 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             batch_size=params.batch_size, lr=params.lr, weight_decay=params.weight_decay,
             generator=generator, validation_fraction=params.validation_fraction,
             n_iter_no_change=params.n_iter_no_change, flush_subnormals=params.flush_subnormals,
+            optimizer=params.optimizer, momentum=params.momentum,
+            lr_schedule=None if params.lr_milestones is None else step_decay(params.epochs, params.lr_milestones),
             verbose=params.verbose, description=self._description(params),
         )
         return self

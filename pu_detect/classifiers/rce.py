@@ -3,7 +3,7 @@
 import torch
 
 from ..losses import reverse_cross_entropy
-from ..networks import Classifier
+from ..networks import Classifier, ResNetClassifier
 from ..utils import validation as v
 from ..attacks.adapter import forward, reversed_forward
 from .base import BaseNeuralClassifier
@@ -30,11 +30,27 @@ class RCEClassifier(BaseNeuralClassifier):
         ``(256, 256)`` for an MLP, ``(16, 32, 64)`` for a conv net.
     input_shape : tuple (C, H, W) or None, default=None
         View rows as images and use the conv network.
+    architecture : {"auto", "resnet"}, default="auto"
+        ``"auto"``: the MLP, or the small conv net with ``input_shape``.
+        ``"resnet"`` (needs ``input_shape``):
+        ``pu_detect.networks.ResNetClassifier``, the pre-activation
+        residual network of Pang et al. (BatchNorm, leaky ReLU 0.1, 64-d
+        global-average-pooled features), with ``hidden_dims`` as its stage
+        widths (``None``: 16/32/64).
+    units_per_stage : int, default=5
+        Residual units per stage of the ResNet (5: ResNet-32, 1: ResNet-8).
     epochs : int, default=20
     batch_size : int, default=128
     lr : float, default=1e-3
-        Adam's step size in the library's training loop.
+        The optimiser's step size in the library's training loop.
     weight_decay : float, default=0.0
+    optimizer : {"adam", "sgd"}, default="adam"
+        ``"sgd"``: SGD with ``momentum``, as Pang et al. trained (lr 0.1,
+        momentum 0.9, weight decay 2e-4, the rate divided by 10 at half and
+        three quarters of training: ``lr_milestones=(0.5, 0.75)``).
+    momentum : float in [0, 1), default=0.9
+    lr_milestones : tuple of float in (0, 1) or None, default=None
+        Fractions of ``epochs`` after which the step size is divided by 10.
     validation_fraction : float in (0, 1) or None, default=None
         Hold out this fraction for early stopping on the training loss.
     n_iter_no_change : int, default=10
@@ -66,6 +82,8 @@ class RCEClassifier(BaseNeuralClassifier):
 
     _parameter_checks = {
         "loss": lambda x: v.check_option(x, "loss", _LOSSES),
+        "architecture": lambda x: v.check_option(x, "architecture", ("auto", "resnet")),
+        "units_per_stage": lambda x: v.check_int(x, "units_per_stage"),
         **BaseNeuralClassifier._parameter_checks,
     }
 
@@ -84,6 +102,11 @@ class RCEClassifier(BaseNeuralClassifier):
         random_state=None,
         verbose=0,
         flush_subnormals=True,
+        architecture="auto",
+        units_per_stage=5,
+        optimizer="adam",
+        momentum=0.9,
+        lr_milestones=None,
     ):
         self.loss = loss
         self.hidden_dims = hidden_dims
@@ -98,9 +121,19 @@ class RCEClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.flush_subnormals = flush_subnormals
+        self.architecture = architecture
+        self.units_per_stage = units_per_stage
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.lr_milestones = lr_milestones
 
     def _make_module(self, n_features, params):
         hidden = params.hidden_dims
+        if params.architecture == "resnet":
+            if params.input_shape is None:
+                v._fail("input_shape", "the (C, H, W) shape of the images for architecture='resnet'", None)
+            return ResNetClassifier(params.input_shape, len(self.classes_), hidden or (16, 32, 64),
+                                    params.units_per_stage)
         if hidden is None:
             hidden = (256, 256) if params.input_shape is None else (16, 32, 64)
         return Classifier(n_features, len(self.classes_), hidden, params.input_shape)

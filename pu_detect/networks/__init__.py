@@ -14,5 +14,7 @@ from .autoencoders import ConvAutoencoder, MLPAutoencoder, autoencoder
 from .classifiers import Classifier
 from .init import build, init_parameters
 from .layers import mlp
+from .resnet import ResNetClassifier
 
-__all__ = ["Classifier", "ConvAutoencoder", "MLPAutoencoder", "autoencoder", "build", "init_parameters", "mlp"]
+__all__ = ["Classifier", "ConvAutoencoder", "MLPAutoencoder", "ResNetClassifier", "autoencoder", "build",
+           "init_parameters", "mlp"]

@@ -210,3 +210,24 @@ def test_non_me_on_two_classes_is_a_clear_error(digits):
     binary = RCEClassifier(hidden_dims=(8,), epochs=2, random_state=0).fit(X[:100], y[:100] % 2)
     with pytest.raises(ValueError, match="classifier must be a classifier of at least 3 classes"):
         NonMEDetector(binary).fit(X[:100])
+
+
+def test_detection_auc_counts_successful_pairs_only(fitted, digits):
+    from sklearn.metrics import roc_auc_score
+
+    from pu_detect.adversarial import detection_auc, successful_pairs
+
+    X, y = digits
+    X_test, y_test = X[1300:1500], y[1300:1500]
+    X_adv = attacks.fgsm(fitted, X_test, y_test, eps=0.2)
+    hit = successful_pairs(fitted, X_test, X_adv, y_test)
+    by_hand = (fitted.predict(X_test) == y_test) & (fitted.predict(X_adv) != y_test)
+    np.testing.assert_array_equal(hit, by_hand)
+    detector = NonMEDetector(fitted).fit(X[:1300])
+    auc, n_pairs = detection_auc(detector, X_test, X_adv, y_test)
+    scores = np.r_[detector.decision_function(X_test[hit]), detector.decision_function(X_adv[hit])]
+    assert n_pairs == hit.sum() and auc == roc_auc_score(np.r_[np.zeros(n_pairs), np.ones(n_pairs)], scores)
+    with pytest.warns(UserWarning, match="no attack succeeded"):
+        assert np.isnan(detection_auc(detector, X_test, X_test, y_test)[0])
+    with pytest.raises(ValueError, match="X_adv must be one adversarial row per clean row"):
+        successful_pairs(fitted, X_test, X_adv[:5], y_test)

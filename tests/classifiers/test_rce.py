@@ -55,3 +55,20 @@ def test_conv_classifier_and_seed_reproducibility(digits):
     a, b = make().fit(X[:300], y[:300]), make().fit(X[:300], y[:300])
     np.testing.assert_array_equal(a.logits(X[:20]), b.logits(X[:20]))
     assert a.features(X[:3]).shape == (3, 16)
+
+
+def test_resnet_architecture_with_sgd_and_step_decay(digits):
+    X, y = digits
+    clf = RCEClassifier(architecture="resnet", units_per_stage=1, input_shape=(1, 8, 8), epochs=6,
+                        optimizer="sgd", lr=0.1, weight_decay=2e-4, lr_milestones=(0.5, 0.75),
+                        random_state=0).fit(X[:1000], y[:1000])
+    assert clf.score(X[1000:], y[1000:]) > 0.8
+    assert clf.features(X[:3]).shape == (3, 64)  # global-average-pooled widths[-1]
+    again = RCEClassifier(**clf.get_params()).fit(X[:1000], y[:1000])
+    np.testing.assert_array_equal(again.predict_proba(X[1000:1010]), clf.predict_proba(X[1000:1010]))
+    with pytest.raises(ValueError, match="input_shape must be the .* for architecture='resnet'"):
+        RCEClassifier(architecture="resnet").fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="lr_milestones must be a real number in"):
+        RCEClassifier(lr_milestones=(0.5, 1.5)).fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="optimizer must be one of 'adam', 'sgd'"):
+        RCEClassifier(optimizer="rmsprop").fit(X[:50], y[:50])
