@@ -85,8 +85,13 @@ def load_dataset(name):
 
 def _read_idx(path):
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError) as error:  # a damaged gzip stream, a directory ...
+        v._fail("path", "a readable IDX file (gzip-compressed or not)", f"{path}: {type(error).__name__}: {error}")
     if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08:
         v._fail("path", "an IDX file of unsigned bytes (magic 0x0000080N)", str(path))
     n_dims = data[3]

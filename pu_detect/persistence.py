@@ -152,6 +152,9 @@ def save(estimator, path):
 
     tensors = {}
     meta = _describe(estimator, "", tensors)
+    module = getattr(estimator, "module_", None)
+    if isinstance(module, torch.nn.Module):  # where it was fitted, apart from the device parameter
+        meta["fitted_device"] = str(next(module.parameters()).device)
     buffer = io.BytesIO()
     torch.save(tensors, buffer)
     with atomic_write(path) as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:

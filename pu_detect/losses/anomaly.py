@@ -38,6 +38,8 @@ def reconstruction_error(x, x_hat, reduction="none"):
     >>> reconstruction_error(torch.tensor([[3.0, 4.0]]), torch.zeros(1, 2))
     tensor([5.])
     """
+    if x.shape != x_hat.shape:
+        raise ValueError(f"x_hat must have x's shape {tuple(x.shape)}; got {tuple(x_hat.shape)}.")
     residual = (x - x_hat).flatten(1)
     return _reduce(torch.linalg.vector_norm(residual, dim=1), reduction)
 
@@ -106,6 +108,8 @@ def weighted_risk(normal_loss_unlabeled, anomaly_loss_labeled, anomaly_weight):
     >>> weighted_risk(torch.tensor([1.0, 3.0]), torch.tensor([10.0]), 0.25)
     tensor(4.)
     """
+    if not 0.0 <= anomaly_weight <= 1.0:  # also false for NaN
+        raise ValueError(f"anomaly_weight must be a real number in [0, 1]; got {anomaly_weight!r}.")
     risk = normal_loss_unlabeled.mean()
     if anomaly_loss_labeled.numel() == 0:
         return risk
@@ -161,6 +165,8 @@ def pu_risk(
     >>> pu_risk(torch.tensor([1.0]), torch.tensor([4.0]), torch.tensor([2.0]), 0.5, "nnpu")
     tensor(1.)
     """
+    if not 0.0 < prior < 1.0:  # also false for NaN
+        raise ValueError(f"prior must be a real number in (0, 1); got {prior!r}.")
     if normal_loss_labeled.numel() == 0:
         return normal_loss_unlabeled.mean()
     positive = prior * anomaly_loss_labeled.mean()

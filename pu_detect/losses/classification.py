@@ -29,6 +29,9 @@ def reverse_cross_entropy(logits, target, reduction="none"):
     n_classes = logits.shape[1]
     if n_classes < 2:
         raise ValueError(f"logits must have at least 2 classes; got {n_classes}.")
+    if target.shape != logits.shape[:1] or (len(target) and not 0 <= int(target.min()) <= int(target.max()) < n_classes):
+        raise ValueError(f"target must be one class index in [0, {n_classes}) per row of logits "
+                         f"({logits.shape[0]} rows); got shape {tuple(target.shape)}.")
     log_p = torch.log_softmax(logits, dim=1)
     wrong = log_p.sum(dim=1) - log_p.gather(1, target[:, None]).squeeze(1)
     return _reduce(-wrong / (n_classes - 1), reduction)

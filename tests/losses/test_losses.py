@@ -117,3 +117,20 @@ def test_inverse_distance_loss_by_hand():
     for g, e in zip(got.tolist(), [2 / (1 + 1e-6), 2 / (3 + 1e-6), 2 / 1e-6]):
         assert g == pytest.approx(e, rel=1e-6)
     assert inverse_distance_loss(d2[:2], reduction="sum").item() == pytest.approx(1 / (1 + 1e-6) + 1 / (3 + 1e-6), rel=1e-6)
+
+
+def test_loss_arguments_are_checked():
+    import torch
+
+    from pu_detect.losses import pu_risk, reconstruction_error, reverse_cross_entropy, weighted_risk
+
+    with pytest.raises(ValueError, match=r"prior must be a real number in \(0, 1\); got 1.5"):
+        pu_risk(torch.ones(3), torch.ones(2), torch.ones(2), 1.5)
+    with pytest.raises(ValueError, match="prior must be a real number"):
+        pu_risk(torch.ones(3), torch.ones(2), torch.ones(2), float("nan"))
+    with pytest.raises(ValueError, match="anomaly_weight must be a real number in"):
+        weighted_risk(torch.ones(3), torch.ones(2), 2.0)
+    with pytest.raises(ValueError, match=r"x_hat must have x's shape \(3, 2\)"):
+        reconstruction_error(torch.ones(3, 2), torch.ones(3, 3))
+    with pytest.raises(ValueError, match=r"target must be one class index in \[0, 3\)"):
+        reverse_cross_entropy(torch.zeros(2, 3), torch.tensor([0, 5]))
