@@ -14,11 +14,11 @@ the benchmark, ``utils`` holds validation, atomic writes and discovery.
 """
 
 from .adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector
-from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
+from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUGradientBoosting, PUSearchCV
 from .classifiers import RCEClassifier
 
 __all__ = [
     "ABC", "Autoencoder", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
-    "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "RCEClassifier",
+    "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting", "PUSearchCV", "RCEClassifier",
 ]
 __version__ = "0.2.0"

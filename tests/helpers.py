@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 
+from pu_detect.anomaly.base import BaseDeepDetector
 from pu_detect.attacks.adapter import TorchClassifier, forward, module_features
 from pu_detect.utils.discovery import all_estimators
 
@@ -22,6 +23,11 @@ DETECTOR_CONFIGS = {
     "DeepSAD": dict(pretrain_epochs=2, **TINY),
     "PUDeepSVDD": dict(pretrain_epochs=2, **TINY),
 }
+#: The model-selection estimators, with tiny candidates.
+SELECTION_CONFIGS = {
+    "PUGradientBoosting": dict(max_iter=10, random_state=0),
+    "PUSearchCV": dict(cv=2, random_state=0),  # candidates are set in SELECTION below
+}
 #: Constructor arguments of each neural classifier for the common checks.
 CLASSIFIER_CONFIGS = {
     "RCEClassifier": dict(hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
@@ -30,9 +36,23 @@ CLASSIFIER_CONFIGS = {
 ADVERSARIAL_CONFIGS = {"ConfidenceDetector": {}, "KDensityDetector": {}, "NonMEDetector": {}}
 
 _ORDER = ("Autoencoder", "ABC", "PUAutoencoder", "DeepSVDD", "DeepSAD", "PUDeepSVDD")
-#: Every public anomaly detector, configured small (in the order of the families' papers).
-ESTIMATORS = sorted((cls(**DETECTOR_CONFIGS[name]) for name, cls in all_estimators("detector")),
+#: Every public deep anomaly detector, configured small (in the order of the families' papers).
+ESTIMATORS = sorted((cls(**DETECTOR_CONFIGS[name]) for name, cls in all_estimators("detector")
+                     if issubclass(cls, BaseDeepDetector)),
                     key=lambda e: _ORDER.index(type(e).__name__) if type(e).__name__ in _ORDER else len(_ORDER))
+
+
+def _selection(name, cls):
+    estimator = cls(**SELECTION_CONFIGS[name])
+    if name == "PUSearchCV":
+        from pu_detect import PUAutoencoder, PUGradientBoosting
+
+        estimator.set_params(candidates=[PUAutoencoder(**TINY), PUGradientBoosting(max_iter=10, random_state=0)])
+    return estimator
+
+
+#: The model-selection detectors (PyOD's contract, no network of their own).
+SELECTION = [_selection(name, cls) for name, cls in all_estimators("detector") if not issubclass(cls, BaseDeepDetector)]
 SEMI_SUPERVISED = [e for e in ESTIMATORS if e._semi_supervised]
 PU_ESTIMATORS = [e for e in ESTIMATORS if "prior" in e.get_params()]
 CLASSIFIERS = [cls(**CLASSIFIER_CONFIGS[name]) for name, cls in all_estimators("classifier")]

@@ -18,7 +18,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from helpers import (ADVERSARIAL, ADVERSARIAL_CONFIGS, CLASSIFIER_CONFIGS, CLASSIFIERS, DETECTOR_CONFIGS,
-                     ESTIMATORS, SEMI_SUPERVISED, frozen_classifier, ids)
+                     ESTIMATORS, SELECTION, SELECTION_CONFIGS, SEMI_SUPERVISED, frozen_classifier, ids)
 
 from pu_detect.utils.discovery import all_estimators
 
@@ -43,9 +43,9 @@ def test_sklearn_compatible(estimator, check):
 
 
 def test_every_public_estimator_is_configured():
-    configured = set(DETECTOR_CONFIGS) | set(CLASSIFIER_CONFIGS) | set(ADVERSARIAL_CONFIGS)
+    configured = set(DETECTOR_CONFIGS) | set(CLASSIFIER_CONFIGS) | set(ADVERSARIAL_CONFIGS) | set(SELECTION_CONFIGS)
     assert {name for name, _ in all_estimators()} == configured
-    assert len(ESTIMATORS) + len(CLASSIFIERS) + len(ADVERSARIAL) == len(configured)
+    assert len(ESTIMATORS) + len(CLASSIFIERS) + len(ADVERSARIAL) + len(SELECTION) == len(configured)
     with pytest.raises(ValueError, match="type_filter must be None or one of"):
         all_estimators("regressor")
 
@@ -53,6 +53,37 @@ def test_every_public_estimator_is_configured():
 @parametrize_with_checks(CLASSIFIERS)
 def test_classifiers_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@parametrize_with_checks(SELECTION, expected_failed_checks=lambda estimator: {
+    "check_outliers_train": PYOD_LABELS,
+    "check_outliers_fit_predict": PYOD_LABELS,
+    **({"check_fit2d_1sample": "a classifier of labeled vs unlabeled rows needs both; one row holds one"}
+       if type(estimator).__name__ == "PUGradientBoosting" else {}),
+})
+def test_selection_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check(estimator)
+
+
+@pytest.fixture(params=SELECTION, ids=ids(SELECTION))
+def selection(request):
+    return clone(request.param)
+
+
+def test_selection_pyod_contract_both_spellings_seeds_pickle_pipeline(selection, small_pu):
+    X, y = small_pu
+    fitted = clone(selection).fit(X, y)
+    assert fitted.decision_scores_.shape == (len(X),) and set(np.unique(fitted.labels_)) <= {0, 1}
+    assert fitted.predict_proba(X).shape == (len(X), 2)
+    by_arrays = clone(selection).fit(X[y == 0], X[y == 1])
+    np.testing.assert_allclose(np.sort(by_arrays.decision_scores_), np.sort(fitted.decision_scores_))
+    np.testing.assert_array_equal(clone(selection).fit(X, y).decision_function(X), fitted.decision_function(X))
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.decision_function(X), fitted.decision_function(X))
+    pipe = Pipeline([("scale", MinMaxScaler()), ("det", clone(selection))]).fit(X, y)
+    assert pipe.decision_function(X).shape == (len(X),)
 
 
 OVERWRITE_PARAMS = (

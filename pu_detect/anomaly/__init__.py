@@ -4,14 +4,16 @@
   the two semi-supervised risks (weighted, positive-unlabeled);
 * ``autoencoders``: Autoencoder, ABC, PUAutoencoder;
 * ``hypersphere``: DeepSVDD, DeepSAD, PUDeepSVDD;
-* ``prior``: estimating the anomaly fraction of the
-  unlabeled data.
+* ``prior``: estimating the anomaly fraction of the unlabeled data;
+* ``selection``: ``PUSearchCV`` (choosing the detector per dataset by PU
+  cross-validation) and ``PUGradientBoosting``.
 """
 
 from .autoencoders import ABC, Autoencoder, PUAutoencoder
 from .base import BaseDeepDetector
 from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
 from .prior import estimate_prior
+from .selection import PUGradientBoosting, PUSearchCV
 
 __all__ = ["ABC", "Autoencoder", "BaseDeepDetector", "DeepSAD", "DeepSVDD", "PUAutoencoder", "PUDeepSVDD",
-           "estimate_prior"]
+           "PUGradientBoosting", "PUSearchCV", "estimate_prior"]

@@ -18,12 +18,14 @@ TYPES = ("detector", "classifier", "adversarial")
 
 
 def _is_type(cls, kind):
+    from pyod.models.base import BaseDetector
+
     from ..adversarial.detectors import _AdversarialDetector
-    from ..anomaly.base import BaseDeepDetector
     from ..classifiers.base import BaseNeuralClassifier
 
-    return issubclass(cls, {"detector": BaseDeepDetector, "classifier": BaseNeuralClassifier,
-                            "adversarial": _AdversarialDetector}[kind])
+    if kind == "detector":
+        return issubclass(cls, BaseDetector) and cls.__module__.startswith("pu_detect.anomaly.")
+    return issubclass(cls, {"classifier": BaseNeuralClassifier, "adversarial": _AdversarialDetector}[kind])
 
 
 def all_estimators(type_filter=None):
@@ -32,7 +34,8 @@ def all_estimators(type_filter=None):
     Parameters
     ----------
     type_filter : {"detector", "classifier", "adversarial"}, list of them, or None
-        ``"detector"``: anomaly detectors (the PU family and its baselines);
+        ``"detector"``: anomaly detectors (the PU family, its baselines and
+        the PU model selection);
         ``"classifier"``: neural classifiers; ``"adversarial"``: detectors of
         adversarial examples over a fitted classifier. ``None``: all.
 

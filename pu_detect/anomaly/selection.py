@@ -1,0 +1,282 @@
+"""Choosing the detector for a dataset without clean labels: PU cross-validation, and boosting on PU labels.
+
+On a fold with PU labels the ROC AUC of labeled anomalies against unlabeled
+rows is ``(1 - a) AUC + a / 2`` (``pu_detect.metrics``): it ranks detectors
+as their true AUC would, so it can choose among them on the user's own data.
+``PUSearchCV`` does that over a set of candidates and refits the winner
+(or an ensemble of the best few); ``PUGradientBoosting``, a classifier
+of labeled-versus-unlabeled rows, is the strongest simple candidate on
+tables (sklearn's ``HistGradientBoostingClassifier``; scoring by the
+probability of being labeled ranks rows as the probability of being an
+anomaly does, Elkan and Noto, KDD 2008).
+"""
+
+import warnings
+
+import numpy as np
+from pyod.models.base import BaseDetector
+from scipy.stats import rankdata
+from sklearn.base import clone
+from sklearn.model_selection import ParameterGrid, StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils import validation as v
+from ..utils.thresholds import process_decision_scores
+from .autoencoders import PUAutoencoder
+from .hypersphere import PUDeepSVDD
+
+
+class PUGradientBoosting(BaseDetector):
+    """Gradient boosting on the PU labels: the probability that a row is a labeled anomaly.
+
+    A ``HistGradientBoostingClassifier`` (balanced class weights) is trained
+    to tell labeled anomalies from unlabeled rows; its predicted probability
+    is the anomaly score. Under the usual PU assumption (labeled anomalies
+    drawn like the hidden ones) it ranks rows as the probability of being an
+    anomaly does.
+
+    Parameters
+    ----------
+    max_iter : int, default=100
+    learning_rate : float, default=0.1
+    max_leaf_nodes : int, default=31
+    contamination : float in (0, 0.5], default=0.1
+    random_state : int or None, default=None
+
+    Examples
+    --------
+    >>> from pu_detect.datasets import load_dataset, pu_split
+    >>> split = pu_split(*load_dataset("cardio"), random_state=0)
+    >>> detector = PUGradientBoosting(random_state=0).fit(split.X_train, split.y_pu)
+    >>> detector.decision_function(split.X_test).shape
+    (550,)
+    """
+
+    _semi_supervised = True
+
+    def __init__(self, max_iter=100, learning_rate=0.1, max_leaf_nodes=31, contamination=0.1, random_state=None):
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.contamination = contamination
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        """Fit on ``(X, y_pu)`` or ``(X_unlabeled, X_anom)``; needs labeled anomalies. Returns ``self``."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        v.check_contamination(self.contamination)
+        _require_labels(self, y)
+        X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
+        if labeled.all() or not labeled.any():
+            v._fail("y", "labeled anomalies and unlabeled rows (a classifier needs both)",
+                    f"{int(labeled.sum())} labeled of {len(labeled)} rows")
+        self.classifier_ = HistGradientBoostingClassifier(
+            max_iter=v.check_int(self.max_iter, "max_iter"),
+            learning_rate=v.check_float(self.learning_rate, "learning_rate", 0.0, np.inf),
+            max_leaf_nodes=v.check_int(self.max_leaf_nodes, "max_leaf_nodes", min_value=2),
+            class_weight="balanced", random_state=v.check_seed(self.random_state) % 2**32,
+        ).fit(X_all, labeled)
+        self.n_iter_ = self.classifier_.n_iter_
+        self._classes = 2
+        self.decision_scores_ = self.classifier_.predict_proba(X_all)[:, 1]
+        self._process_decision_scores()
+        return self
+
+    def decision_function(self, X):
+        """The probability that each row is a labeled anomaly (higher = more anomalous)."""
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict_proba(v.check_X(self, X, reset=False))[:, 1]
+
+    def _process_decision_scores(self):
+        return process_decision_scores(self)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.target_tags.required = True
+        return tags
+
+
+def default_candidates(random_state=None):
+    """The candidates ``PUSearchCV`` chooses among by default: the PU autoencoder, PU Deep SVDD
+    and gradient boosting on the PU labels (the three whose best-of mean AUROC on the shared ADBench
+    sets was highest; see benchmarks/README.md)."""
+    return [PUAutoencoder(random_state=random_state), PUDeepSVDD(random_state=random_state),
+            PUGradientBoosting(random_state=random_state)]
+
+
+class PUSearchCV(BaseDetector):
+    """Choose a detector (and its hyper-parameters) per dataset by PU ROC AUC on stratified folds.
+
+    Every candidate, with every combination of its grid, is fitted on the
+    training part of each fold and scored by the ROC AUC of the fold's
+    labeled anomalies against its unlabeled rows (``pu_detect.metrics``),
+    which ranks detectors as their true ROC AUC would. The best is refitted
+    on all rows; with ``ensemble=k`` the best ``k`` are, and their scores
+    averaged after mapping each to its percentile among its own training
+    scores (rank normalisation, so that scales do not matter).
+
+    Parameters
+    ----------
+    candidates : list of estimators, or of (estimator, param_grid) pairs, or None
+        ``None``: ``default_candidates``. Each is cloned; a grid is a
+        dict (or list of dicts) as in ``GridSearchCV``.
+    cv : int, default=3
+        Folds, stratified on the PU labels (fewer when there are fewer
+        labeled anomalies: each fold holds at least one).
+    ensemble : int, default=1
+        How many of the best configurations to refit and average.
+    contamination : float in (0, 0.5], default=0.1
+    random_state : int or None, default=None
+        Seeds the folds and the default candidates (candidates you pass keep
+        their own ``random_state``).
+
+    Attributes
+    ----------
+    best_estimator_ : the refitted best configuration
+    best_params_ : dict, its parameters (with ``"estimator"``: its class name)
+    best_score_ : float, its mean PU ROC AUC over the folds
+    estimators_ : list, the refitted ensemble members (best first)
+    cv_results_ : dict of arrays, as ``GridSearchCV``'s: ``params``, ``estimator``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score``,
+        ``split{i}_test_score``, ``mean_fit_time``
+
+    Notes
+    -----
+    With a single labeled anomaly there is no fold that holds one for
+    validation and another for training: the first candidate is refitted on
+    all rows, with a warning, and ``cv_results_`` is empty.
+
+    Examples
+    --------
+    >>> from pu_detect import PUAutoencoder
+    >>> from pu_detect.datasets import load_dataset, pu_split
+    >>> split = pu_split(*load_dataset("cardio"), random_state=0)
+    >>> search = PUSearchCV([PUAutoencoder(epochs=5, random_state=0), PUGradientBoosting(random_state=0)],
+    ...                     random_state=0).fit(split.X_train, split.y_pu)
+    >>> search.best_params_["estimator"] in ("PUAutoencoder", "PUGradientBoosting")
+    True
+    >>> search.decision_function(split.X_test).shape
+    (550,)
+    """
+
+    _semi_supervised = True
+
+    def __init__(self, candidates=None, cv=3, ensemble=1, contamination=0.1, random_state=None):
+        self.candidates = candidates
+        self.cv = cv
+        self.ensemble = ensemble
+        self.contamination = contamination
+        self.random_state = random_state
+
+    def _configurations(self, seed):
+        candidates = default_candidates(seed) if self.candidates is None else self.candidates
+        if isinstance(candidates, (str, bytes)) or not hasattr(candidates, "__iter__") or not list(candidates):
+            v._fail("candidates", "None or a non-empty list of estimators or (estimator, param_grid) pairs",
+                    candidates)
+        configurations = []
+        for candidate in candidates:
+            estimator, grid = candidate if isinstance(candidate, tuple) else (candidate, {})
+            if not (hasattr(estimator, "fit") and hasattr(estimator, "decision_function")):
+                v._fail("candidates", "estimators with fit and decision_function", type(estimator).__name__)
+            for params in ParameterGrid(grid):
+                configurations.append((estimator, params))
+        return configurations
+
+    def fit(self, X, y=None):
+        """Choose and refit on ``(X, y_pu)`` or ``(X_unlabeled, X_anom)``. Returns ``self``."""
+        import time
+
+        v.check_contamination(self.contamination)
+        cv = v.check_int(self.cv, "cv", min_value=2)
+        ensemble = v.check_int(self.ensemble, "ensemble")
+        seed = v.check_seed(self.random_state) % 2**32
+        configurations = self._configurations(seed)
+        _require_labels(self, y)
+        X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
+        n_labeled = int(labeled.sum())
+        if n_labeled == 0:
+            v._fail("y", "at least one labeled anomaly (PU model selection scores folds by them)", "none")
+        y_pu = labeled.astype(int)
+        if n_labeled < 2:
+            warnings.warn("PUSearchCV got one labeled anomaly: no fold can hold one for validation, so the "
+                          f"first candidate ({type(configurations[0][0]).__name__}) is used without selection.",
+                          UserWarning, stacklevel=2)
+            order, scores, times = [0], np.full((len(configurations), 0), np.nan), np.zeros(len(configurations))
+        else:
+            folds = StratifiedKFold(min(cv, n_labeled), shuffle=True, random_state=seed)
+            splits = list(folds.split(X_all, y_pu))
+            scores = np.empty((len(configurations), len(splits)))
+            times = np.zeros(len(configurations))
+            for i, (estimator, params) in enumerate(configurations):
+                for j, (train, test) in enumerate(splits):
+                    start = time.perf_counter()
+                    model = clone(estimator).set_params(**params)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", UserWarning)
+                        model.fit(X_all[train], y_pu[train])
+                    times[i] += (time.perf_counter() - start) / len(splits)
+                    scores[i, j] = _pu_auc(y_pu[test], model.decision_function(X_all[test]))
+            order = list(np.argsort(-np.nanmean(scores, axis=1), kind="stable"))
+        self.cv_results_ = _results(configurations, scores, times)
+        self.estimators_ = []
+        for i in order[:ensemble]:
+            estimator, params = configurations[i]
+            self.estimators_.append(clone(estimator).set_params(**params).fit(X_all, y_pu))
+        best, best_params = self.estimators_[0], configurations[order[0]][1]
+        self.best_estimator_ = best
+        self.best_params_ = {"estimator": type(best).__name__, **best_params}
+        self.best_score_ = float(np.nanmean(scores[order[0]])) if scores.size else float("nan")
+        self._reference_ = [np.sort(m.decision_scores_) for m in self.estimators_]
+        self._classes = 2
+        self.decision_scores_ = self._combine([m.decision_scores_ for m in self.estimators_])
+        process_decision_scores(self)
+        return self
+
+    def _combine(self, member_scores):
+        if len(member_scores) == 1:
+            return np.asarray(member_scores[0], dtype=np.float64)
+        percentiles = [np.searchsorted(reference, s, side="right") / len(reference)
+                       for reference, s in zip(self._reference_, member_scores)]
+        return np.mean(percentiles, axis=0)
+
+    def decision_function(self, X):
+        """The chosen detector's scores (with ``ensemble > 1``: the members' mean training percentile)."""
+        check_is_fitted(self, "estimators_")
+        return self._combine([m.decision_function(X) for m in self.estimators_])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.target_tags.required = True
+        return tags
+
+
+def _require_labels(estimator, y):
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None: pass "
+                         "PU labels (1 = labeled anomaly, 0 = unlabeled) or the labeled anomalies X_anom.")
+
+
+def _pu_auc(y_pu, scores):
+    from sklearn.metrics import roc_auc_score
+
+    if y_pu.min() == y_pu.max():
+        return np.nan
+    return float(roc_auc_score(y_pu, scores))
+
+
+def _results(configurations, scores, times):
+    means = np.nanmean(scores, axis=1) if scores.size else np.full(len(configurations), np.nan)
+    results = {
+        "estimator": np.array([type(e).__name__ for e, _ in configurations], dtype=object),
+        "params": [dict(p) for _, p in configurations],
+        "mean_test_score": means,
+        "std_test_score": np.nanstd(scores, axis=1) if scores.size else means,
+        "rank_test_score": rankdata(-np.nan_to_num(means, nan=-np.inf), method="min").astype(int),
+        "mean_fit_time": times,
+    }
+    for j in range(scores.shape[1]):
+        results[f"split{j}_test_score"] = scores[:, j]
+    return results
