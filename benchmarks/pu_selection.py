@@ -5,13 +5,15 @@ Usage: python benchmarks/pu_selection.py OUT.csv [--data-dir DIR] [--seeds 0 1] 
 For every ADBench set of --data-dir (default $PU_DETECT_DATA/adbench) with at most --max-rows rows
 and every seed, fits ``PUSearchCV(ensemble=3)`` with the default candidates (PUAutoencoder,
 PUDeepSVDD, PUGradientBoosting) on the training part of ``pu_split`` and writes, per run, each
-candidate's mean PU ROC AUC over the folds and the test ROC AUC of the best one alone (k=1), of the
-rank-normalised mean of the best two (k=2) and of all three (k=3), so that the default of
-``ensemble`` is chosen on the whole collection. Resumable: runs already in OUT.csv are skipped.
+candidate's PU ROC AUC on every fold (``cv_NAME``, semicolon-separated) and its test ROC AUC when
+refitted on all rows (``test_NAME``), and the test ROC AUC of the rank-normalised mean of every
+subset of the candidates (``test_A+B``), so that selection rules and ensembles can be compared on the
+whole collection afterwards. Resumable: runs already in OUT.csv are skipped.
 """
 
 import argparse
 import csv
+import itertools
 import os
 import time
 from pathlib import Path
@@ -25,8 +27,10 @@ from pu_detect import PUSearchCV
 from pu_detect.bench import find_datasets
 from pu_detect.datasets import load_npz, pu_split
 
-FIELDS = ["dataset", "seed", "labeled_fraction", "order", "cv_PUAutoencoder", "cv_PUDeepSVDD",
-          "cv_PUGradientBoosting", "test_k1", "test_k2", "test_k3", "fit_seconds"]
+NAMES = ("PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting")
+SUBSETS = [c for k in (2, 3) for c in itertools.combinations(NAMES, k)]
+FIELDS = (["dataset", "seed", "labeled_fraction", "n_labeled", "order"] + [f"cv_{n}" for n in NAMES]
+          + [f"test_{n}" for n in NAMES] + ["test_" + "+".join(c) for c in SUBSETS] + ["fit_seconds"])
 
 
 def main():
@@ -52,14 +56,21 @@ def main():
             start = time.perf_counter()
             search = PUSearchCV(ensemble=3, random_state=seed).fit(split.X_train, split.y_pu)
             seconds = time.perf_counter() - start
-            members = [m.decision_function(split.X_test) for m in search.estimators_]
+            members = {type(m).__name__: m for m in search.estimators_}
             row = dict(dataset=name, seed=seed, labeled_fraction=args.labeled_fraction,
-                       order=">".join(type(m).__name__ for m in search.estimators_), fit_seconds=f"{seconds:.0f}")
-            for estimator, score in zip(search.cv_results_["estimator"], search.cv_results_["mean_test_score"]):
-                row[f"cv_{estimator}"] = f"{score:.4f}"
-            for k in (1, 2, 3):  # the best k members' mean training percentile (k=1: the best alone)
-                scores = search._combine(members[:k])
-                row[f"test_k{k}"] = f"{roc_auc_score(split.y_test, scores):.4f}"
+                       n_labeled=int(split.y_pu.sum()), order=">".join(members), fit_seconds=f"{seconds:.0f}")
+            folds = sorted(k for k in search.cv_results_ if k.startswith("split"))
+            for i, estimator in enumerate(search.cv_results_["estimator"]):
+                row[f"cv_{estimator}"] = ";".join(f"{search.cv_results_[k][i]:.4f}" for k in folds)
+            scores = {n: members[n].decision_function(split.X_test) for n in members}
+            for n in members:
+                row[f"test_{n}"] = f"{roc_auc_score(split.y_test, scores[n]):.4f}"
+            for subset in SUBSETS:
+                if all(n in members for n in subset):
+                    search.estimators_ = [members[n] for n in subset]
+                    search._reference_ = [np.sort(members[n].decision_scores_) for n in subset]
+                    combined = search._combine([scores[n] for n in subset])
+                    row["test_" + "+".join(subset)] = f"{roc_auc_score(split.y_test, combined):.4f}"
             new = not os.path.exists(args.out)
             with open(args.out, "a", newline="") as f:
                 writer = csv.DictWriter(f, FIELDS)

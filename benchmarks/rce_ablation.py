@@ -10,10 +10,12 @@ AUCs (Pang et al.'s protocol: successful pairs only, ``pu_detect.adversarial.det
 K-density at its default bandwidth (maximum-likelihood CV) and at the authors' (sigma^2 = 0.1/0.26
 for RCE, 1/0.26 for CE). Rows already in OUT.csv are skipped.
 
-Settings: ``small`` is the library's default image classifier (two 3x3 conv stages and a dense
-layer, Adam, 20 epochs); ``resnet8`` and ``resnet32`` are the authors' pre-activation ResNet (1 or 5
-units per stage, 64-d pooled features) trained their way (SGD, momentum 0.9, lr 0.1 divided by 10
-at half and three quarters, weight decay 2e-4, batch 128) for --resnet-epochs epochs.
+Settings: ``small`` is pu_detect 0.1.0's image classifier (``architecture="conv"``: two 3x3 conv
+stages and a dense layer, Adam, 20 epochs); ``resnet8`` and ``resnet32`` are the authors'
+pre-activation ResNet (1 or 5 units per stage, 64-d pooled features) trained their way (SGD,
+momentum 0.9, lr 0.1 divided by 10 at half and three quarters, weight decay 2e-4, batch 128) for
+--resnet-epochs epochs; ``default`` is today's ``RCEClassifier(input_shape=(1, 28, 28))`` (ResNet-8
+with that recipe, 20 epochs).
 """
 
 import argparse
@@ -33,7 +35,9 @@ from pu_detect.datasets import load_mnist
 EPS = 0.16
 SGD = dict(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=2e-4, lr_milestones=(0.5, 0.75), batch_size=128)
 SETTINGS = {
-    "small": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), epochs=20, random_state=seed),
+    "small": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), architecture="conv",
+                                                      epochs=20, random_state=seed),
+    "default": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), random_state=seed),
     "resnet8": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), architecture="resnet",
                                                         units_per_stage=1, epochs=epochs, random_state=seed, **SGD),
     "resnet32": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), architecture="resnet",

@@ -286,6 +286,8 @@ def _rebuild(meta, tensors, prefix, path):
     cls = classes[meta["class"]]
     _check_names(cls, meta, path)
     params = {k: _decode(v) for k, v in meta["params"].items()}
+    if meta["format_version"] == 1:
+        params = cls._parameters_of_0_1_0(params)
     for name, nested in meta.get("estimators", {}).items():
         params[name] = _rebuild(nested, tensors, f"{prefix}{name}/", path)
     unknown = sorted(set(params) - set(cls().get_params(deep=False)))
@@ -366,6 +368,12 @@ class PersistenceMixin:
 
     def _check_loaded_state(self):
         """Raise when fitted state read from a file disagrees with the parameters (a hook; none here)."""
+
+    @classmethod
+    def _parameters_of_0_1_0(cls, params):
+        """The parameters of a file written by pu_detect 0.1.0, with what later versions added set to
+        the values that reproduce 0.1.0's model (a hook; the same parameters here)."""
+        return params
 
     def save(self, path):
         """Write this fitted estimator to ``path`` without pickle (``pu_detect.persistence.save``)."""

@@ -21,10 +21,10 @@ from ..attacks.adapter import TorchClassifier, check_targets, forward, module_fe
 
 
 def _check_milestones(value):
-    if value is None:
-        return None
+    if value is None or (isinstance(value, str) and value == "auto"):
+        return value
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        v._fail("lr_milestones", "None or a sequence of fractions of the epochs in (0, 1)", value)
+        v._fail("lr_milestones", "'auto', None or a sequence of fractions of the epochs in (0, 1)", value)
     return tuple(v.check_float(m, "lr_milestones", 0.0, 1.0) for m in value)
 
 
@@ -60,15 +60,16 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "input_shape": lambda x: None if x is None else v.check_int_tuple(x, "input_shape", length=3),
         "epochs": lambda x: v.check_int(x, "epochs"),
         "batch_size": lambda x: v.check_int(x, "batch_size"),
-        "lr": lambda x: v.check_float(x, "lr", 0.0, np.inf),
-        "weight_decay": lambda x: v.check_float(x, "weight_decay", 0.0, np.inf, low_inclusive=True),
+        "lr": lambda x: None if x is None else v.check_float(x, "lr", 0.0, np.inf),
+        "weight_decay": lambda x: None if x is None else v.check_float(x, "weight_decay", 0.0, np.inf,
+                                                                        low_inclusive=True),
         "validation_fraction": lambda x: None if x is None else v.check_float(x, "validation_fraction", 0.0, 1.0),
         "n_iter_no_change": lambda x: v.check_int(x, "n_iter_no_change"),
         "device": v.check_device,
         "random_state": v.check_seed,
         "verbose": v.check_verbose,
         "flush_subnormals": lambda x: v.check_bool(x, "flush_subnormals"),
-        "optimizer": lambda x: v.check_option(x, "optimizer", OPTIMIZERS),
+        "optimizer": lambda x: v.check_option(x, "optimizer", ("auto", *OPTIMIZERS)),
         "momentum": lambda x: v.check_float(x, "momentum", 0.0, 1.0, low_inclusive=True),
         "lr_milestones": _check_milestones,
     }
@@ -110,16 +111,35 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             x, t = batch["rows"]
             return loss(module, x, t)
 
+        optimizer, lr, weight_decay, milestones = self._training_recipe(params)
         self.history_ = train(
             self.module_, objective, {"rows": data}, epochs=params.epochs,
-            batch_size=params.batch_size, lr=params.lr, weight_decay=params.weight_decay,
+            batch_size=params.batch_size, lr=lr, weight_decay=weight_decay,
             generator=generator, validation_fraction=params.validation_fraction,
             n_iter_no_change=params.n_iter_no_change, flush_subnormals=params.flush_subnormals,
-            optimizer=params.optimizer, momentum=params.momentum,
-            lr_schedule=None if params.lr_milestones is None else step_decay(params.epochs, params.lr_milestones),
+            optimizer=optimizer, momentum=params.momentum,
+            lr_schedule=None if milestones is None else step_decay(params.epochs, milestones),
             verbose=params.verbose, description=self._description(params),
         )
         return self
+
+    def _auto_optimizer(self, params):
+        """The optimiser ``optimizer="auto"`` means for this network (Adam here)."""
+        return "adam"
+
+    def _training_recipe(self, params):
+        """Optimiser, step size, weight decay and milestones, with each ``"auto"`` / ``None`` resolved.
+
+        SGD (momentum, lr 0.1, weight decay 2e-4, the rate divided by 10 at half and
+        three quarters of training) is the residual networks' recipe; Adam (lr 1e-3, no
+        weight decay, no schedule) the small networks'.
+        """
+        optimizer = self._auto_optimizer(params) if params.optimizer == "auto" else params.optimizer
+        sgd = optimizer == "sgd"
+        lr = (0.1 if sgd else 1e-3) if params.lr is None else params.lr
+        weight_decay = (2e-4 if sgd else 0.0) if params.weight_decay is None else params.weight_decay
+        milestones = ((0.5, 0.75) if sgd else None) if params.lr_milestones == "auto" else params.lr_milestones
+        return optimizer, lr, weight_decay, milestones
 
     def _description(self, params):
         return type(self).__name__

@@ -25,32 +25,40 @@ class RCEClassifier(BaseNeuralClassifier):
         with ``softmax(-Z)``; ``"ce"``: cross-entropy, predicting with
         ``softmax(Z)``.
     hidden_dims : tuple of int or None, default=None
-        MLP widths, or with ``input_shape`` the conv channels followed by the
-        dense feature width (``pu_detect.networks.Classifier``). ``None``:
-        ``(256, 256)`` for an MLP, ``(16, 32, 64)`` for a conv net.
+        MLP widths; the ResNet's stage widths; or the small conv net's
+        channels followed by its dense feature width
+        (``pu_detect.networks.Classifier``). ``None``: ``(256, 256)`` for the
+        MLP, ``(16, 32, 64)`` for the ResNet and the conv net.
     input_shape : tuple (C, H, W) or None, default=None
-        View rows as images and use the conv network.
-    architecture : {"auto", "resnet"}, default="auto"
-        ``"auto"``: the MLP, or the small conv net with ``input_shape``.
-        ``"resnet"`` (needs ``input_shape``):
-        ``pu_detect.networks.ResNetClassifier``, the pre-activation
-        residual network of Pang et al. (BatchNorm, leaky ReLU 0.1, 64-d
-        global-average-pooled features), with ``hidden_dims`` as its stage
-        widths (``None``: 16/32/64).
-    units_per_stage : int, default=5
-        Residual units per stage of the ResNet (5: ResNet-32, 1: ResNet-8).
+        View rows as images (the ResNet by default).
+    architecture : {"auto", "mlp", "conv", "resnet"}, default="auto"
+        ``"auto"``: the MLP for flat rows, the ResNet with ``input_shape``.
+        ``"resnet"``: ``pu_detect.networks.ResNetClassifier``, the
+        pre-activation residual network of Pang et al. (BatchNorm, leaky
+        ReLU 0.1, 64-d global-average-pooled features). ``"conv"``: the small
+        conv net (3x3 convolutions, max-pooling, a dense ReLU layer), the
+        image default of pu_detect 0.1.0. On MNIST (7,000 training images)
+        the ResNet's features made non-ME and K-density detect FGSM (AUC 0.96
+        and 1.00 at eps 0.16) where the small conv net's did not (0.50 and
+        0.80); see benchmarks/README.md.
+    units_per_stage : int, default=1
+        Residual units per stage of the ResNet: 1 gives ResNet-8, 5 the
+        ResNet-32 of the paper (about three times the training time).
     epochs : int, default=20
     batch_size : int, default=128
-    lr : float, default=1e-3
-        The optimiser's step size in the library's training loop.
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "sgd"}, default="adam"
-        ``"sgd"``: SGD with ``momentum``, as Pang et al. trained (lr 0.1,
-        momentum 0.9, weight decay 2e-4, the rate divided by 10 at half and
-        three quarters of training: ``lr_milestones=(0.5, 0.75)``).
+    lr : float or None, default=None
+        Step size; ``None``: 1e-3 for Adam, 0.1 for SGD.
+    weight_decay : float or None, default=None
+        L2 penalty; ``None``: 0 for Adam, 2e-4 for SGD (the paper's).
+    optimizer : {"auto", "adam", "sgd"}, default="auto"
+        ``"auto"``: SGD with momentum for the ResNet (Pang et al.'s recipe:
+        lr 0.1, weight decay 2e-4, divided by 10 at half and three quarters of
+        training), Adam for the MLP and the conv net.
     momentum : float in [0, 1), default=0.9
-    lr_milestones : tuple of float in (0, 1) or None, default=None
-        Fractions of ``epochs`` after which the step size is divided by 10.
+        SGD's momentum.
+    lr_milestones : "auto", tuple of float in (0, 1) or None, default="auto"
+        Fractions of ``epochs`` after which the step size is divided by 10;
+        ``"auto"``: (0.5, 0.75) with SGD, none with Adam.
     validation_fraction : float in (0, 1) or None, default=None
         Hold out this fraction for early stopping on the training loss.
     n_iter_no_change : int, default=10
@@ -82,7 +90,7 @@ class RCEClassifier(BaseNeuralClassifier):
 
     _parameter_checks = {
         "loss": lambda x: v.check_option(x, "loss", _LOSSES),
-        "architecture": lambda x: v.check_option(x, "architecture", ("auto", "resnet")),
+        "architecture": lambda x: v.check_option(x, "architecture", ("auto", "mlp", "conv", "resnet")),
         "units_per_stage": lambda x: v.check_int(x, "units_per_stage"),
         **BaseNeuralClassifier._parameter_checks,
     }
@@ -94,8 +102,8 @@ class RCEClassifier(BaseNeuralClassifier):
         input_shape=None,
         epochs=20,
         batch_size=128,
-        lr=1e-3,
-        weight_decay=0.0,
+        lr=None,
+        weight_decay=None,
         validation_fraction=None,
         n_iter_no_change=10,
         device="cpu",
@@ -103,10 +111,10 @@ class RCEClassifier(BaseNeuralClassifier):
         verbose=0,
         flush_subnormals=True,
         architecture="auto",
-        units_per_stage=5,
-        optimizer="adam",
+        units_per_stage=1,
+        optimizer="auto",
         momentum=0.9,
-        lr_milestones=None,
+        lr_milestones="auto",
     ):
         self.loss = loss
         self.hidden_dims = hidden_dims
@@ -127,16 +135,32 @@ class RCEClassifier(BaseNeuralClassifier):
         self.momentum = momentum
         self.lr_milestones = lr_milestones
 
+    def _architecture(self, params):
+        if params.architecture == "auto":
+            return "mlp" if params.input_shape is None else "resnet"
+        if params.architecture in ("conv", "resnet") and params.input_shape is None:
+            v._fail("input_shape", f"the (C, H, W) shape of the images for architecture={params.architecture!r}",
+                    None)
+        return params.architecture
+
     def _make_module(self, n_features, params):
         hidden = params.hidden_dims
-        if params.architecture == "resnet":
-            if params.input_shape is None:
-                v._fail("input_shape", "the (C, H, W) shape of the images for architecture='resnet'", None)
+        architecture = self._architecture(params)
+        if architecture == "resnet":
             return ResNetClassifier(params.input_shape, len(self.classes_), hidden or (16, 32, 64),
                                     params.units_per_stage)
         if hidden is None:
-            hidden = (256, 256) if params.input_shape is None else (16, 32, 64)
-        return Classifier(n_features, len(self.classes_), hidden, params.input_shape)
+            hidden = (256, 256) if architecture == "mlp" else (16, 32, 64)
+        return Classifier(n_features, len(self.classes_), hidden, None if architecture == "mlp" else params.input_shape)
+
+    @classmethod
+    def _parameters_of_0_1_0(cls, params):
+        # 0.1.0 had only the MLP and the small conv net, trained by Adam without a schedule.
+        image = params.get("input_shape") is not None
+        return {"architecture": "conv" if image else "mlp", "optimizer": "adam", "lr_milestones": None, **params}
+
+    def _auto_optimizer(self, params):
+        return "sgd" if self._architecture(params) == "resnet" else "adam"
 
     def _loss(self, params):
         loss = reverse_cross_entropy if params.loss == "rce" else _cross_entropy

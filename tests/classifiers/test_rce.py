@@ -9,6 +9,7 @@ from pu_detect import attacks
 from pu_detect.adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier
 from pu_detect.attacks.adapter import torch_classifier
 from pu_detect.losses import ReverseCrossEntropyLoss, reverse_cross_entropy, reversed_softmax
+from pu_detect.utils import validation as v
 
 DETECTORS = (KDensityDetector, NonMEDetector, ConfidenceDetector)
 
@@ -70,5 +71,43 @@ def test_resnet_architecture_with_sgd_and_step_decay(digits):
         RCEClassifier(architecture="resnet").fit(X[:50], y[:50])
     with pytest.raises(ValueError, match="lr_milestones must be a real number in"):
         RCEClassifier(lr_milestones=(0.5, 1.5)).fit(X[:50], y[:50])
-    with pytest.raises(ValueError, match="optimizer must be one of 'adam', 'sgd'"):
+    with pytest.raises(ValueError, match="optimizer must be one of 'auto', 'adam', 'sgd'"):
         RCEClassifier(optimizer="rmsprop").fit(X[:50], y[:50])
+
+
+def test_image_default_is_the_resnet_with_its_recipe_and_conv_keeps_0_1_0(digits):
+    X, y = digits
+    clf = RCEClassifier(input_shape=(1, 8, 8), epochs=1, random_state=0).fit(X[:200], y[:200])
+    assert type(clf.module_).__name__ == "ResNetClassifier"
+    assert clf._training_recipe(v.check_params(clf)) == ("sgd", 0.1, 2e-4, (0.5, 0.75))
+    flat = RCEClassifier(epochs=1, random_state=0).fit(X[:200], y[:200])
+    assert type(flat.module_).__name__ == "Classifier"
+    assert flat._training_recipe(v.check_params(flat)) == ("adam", 1e-3, 0.0, None)
+    conv = RCEClassifier(input_shape=(1, 8, 8), architecture="conv", hidden_dims=(4, 16), epochs=1).fit(X[:200], y[:200])
+    assert type(conv.module_).__name__ == "Classifier" and conv.features(X[:2]).shape == (2, 16)
+    with pytest.raises(ValueError, match="input_shape must be the .* for architecture='conv'"):
+        RCEClassifier(architecture="conv").fit(X[:50], y[:50])
+
+
+def test_a_0_1_0_conv_model_file_loads_as_the_conv_net(digits, tmp_path):
+    import json
+    import zipfile
+
+    from pu_detect.persistence import load
+
+    X, y = digits
+    conv = RCEClassifier(input_shape=(1, 8, 8), architecture="conv", hidden_dims=(4, 16), epochs=1,
+                         lr=1e-3, weight_decay=0.0, random_state=0).fit(X[:200], y[:200])
+    path = tmp_path / "conv.pud"
+    conv.save(path)
+    with zipfile.ZipFile(path) as archive:  # what 0.1.0 wrote: format 1, no parameters it did not have
+        meta, payload = json.loads(archive.read("meta.json")), archive.read("tensors.pt")
+    meta["format_version"] = 1
+    for name in ("architecture", "units_per_stage", "optimizer", "momentum", "lr_milestones", "flush_subnormals"):
+        meta["params"].pop(name)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta.json", json.dumps(meta))
+        archive.writestr("tensors.pt", payload)
+    restored = load(path)
+    assert restored.architecture == "conv" and restored.optimizer == "adam"
+    np.testing.assert_array_equal(restored.predict_proba(X[:20]), conv.predict_proba(X[:20]))
