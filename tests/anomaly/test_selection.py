@@ -16,13 +16,25 @@ def test_the_better_candidate_is_chosen_and_refitted():
     # The plain autoencoder learns to reconstruct the hidden anomalies; the PU one does not.
     X_unlabeled, X_anom, X_test, y_test = make_contaminated(seed=0)
     weak, strong = Autoencoder(epochs=30, random_state=0), PUAutoencoder(epochs=30, random_state=0)
-    search = PUSearchCV([weak, strong], cv=3, random_state=0).fit(X_unlabeled, X_anom)
+    search = PUSearchCV([weak, strong], cv=3, ensemble=1, random_state=0).fit(X_unlabeled, X_anom)
     assert search.best_params_ == {"estimator": "PUAutoencoder"}
     means = dict(zip(search.cv_results_["estimator"], search.cv_results_["mean_test_score"]))
     assert means["PUAutoencoder"] > means["Autoencoder"] + 0.1
     assert list(search.cv_results_["rank_test_score"]) == [2, 1]
     assert roc_auc_score(y_test, search.decision_function(X_test)) > 0.95
     np.testing.assert_array_equal(search.decision_function(X_test), search.best_estimator_.decision_function(X_test))
+
+
+def test_hedged_keeps_the_first_candidate_and_averages_a_winning_challenger():
+    X_unlabeled, X_anom, X_test, y_test = make_contaminated(seed=0)
+    weak, strong = Autoencoder(epochs=30, random_state=0), PUAutoencoder(epochs=30, random_state=0)
+    hedged = PUSearchCV([weak, strong], cv=3, random_state=0).fit(X_unlabeled, X_anom)
+    assert [type(m).__name__ for m in hedged.estimators_] == ["Autoencoder", "PUAutoencoder"]
+    assert type(hedged.best_estimator_) is PUAutoencoder
+    alone = PUSearchCV([strong, weak], cv=3, random_state=0).fit(X_unlabeled, X_anom)
+    assert [type(m).__name__ for m in alone.estimators_] == ["PUAutoencoder"]
+    with pytest.raises(ValueError, match="ensemble must be 'hedged' or an integer >= 1"):
+        PUSearchCV([strong], ensemble="all").fit(X_unlabeled, X_anom)
 
 
 def test_grids_ensembles_and_pipelines():
