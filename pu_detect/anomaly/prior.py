@@ -98,8 +98,8 @@ def elkan_noto_estimate(scores_unlabeled, scores_anomalies, n_unlabeled=None):
 
     Examples
     --------
-    >>> round(elkan_noto_estimate([0.05, 0.05, 0.5, 0.05], [0.5, 0.5]), 3)
-    0.25
+    >>> round(elkan_noto_estimate([0.05, 0.05, 0.5, 0.05], [0.5, 0.5]), 3)  # (3/19 + 1) / 4
+    0.289
     """
     g_u = np.clip(v.check_scores(scores_unlabeled, "scores_unlabeled"), 0.0, 1.0 - 1e-12)
     c = float(np.mean(v.check_scores(scores_anomalies, "scores_anomalies")))
