@@ -38,9 +38,9 @@ class RCEClassifier(BaseNeuralClassifier):
         ReLU 0.1, 64-d global-average-pooled features). ``"conv"``: the small
         conv net (3x3 convolutions, max-pooling, a dense ReLU layer), the
         image default of pu_detect 0.1.0. On MNIST (7,000 training images)
-        the ResNet's features made non-ME and K-density detect FGSM (AUC 0.96
-        and 1.00 at eps 0.16) where the small conv net's did not (0.50 and
-        0.80); see benchmarks/README.md.
+        the ResNet's features made non-ME and K-density detect FGSM (AUC 0.99
+        and 1.00 at eps 0.16, seeds 0-2) where the small conv net's did not
+        (0.50 and 0.80, seed 0); see benchmarks/README.md.
     units_per_stage : int, default=1
         Residual units per stage of the ResNet: 1 gives ResNet-8, 5 the
         ResNet-32 of the paper (about three times the training time).
