@@ -210,6 +210,7 @@ def _read(path):
                 raise ValueError(f"{path} declares a tensors.pt of {payload_info.file_size:,} bytes from "
                                  f"{payload_info.compress_size:,} compressed (more than {MAX_EXPANSION} times): "
                                  "refused before decompressing, as a zip bomb would be.")
+            # zipfile decompresses a member up to its declared size only, then checks its CRC
             return json.loads(archive.read("meta.json")), archive.read("tensors.pt")
     except FileNotFoundError:
         raise

@@ -279,3 +279,19 @@ def test_parameters_the_class_does_not_have_are_refused(tmp_path):
     rewrite(path, lambda meta: meta["params"].update(colour="red"))
     with pytest.raises(ValueError, match=r"gives PUAutoencoder parameters it does not have: \['colour'\]"):
         load(path)
+
+
+def test_a_member_larger_than_its_header_declares_is_refused(tmp_path):
+    import struct
+
+    path = tmp_path / "liar.pud"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("meta.json", b"{}")
+        archive.writestr("tensors.pt", b"\0" * 2**20)
+    data = bytearray(path.read_bytes())
+    at = data.rfind(b"PK\x01\x02")  # the central-directory record of the last member, tensors.pt
+    assert data[at + 46 : at + 56] == b"tensors.pt"
+    data[at + 24 : at + 28] = struct.pack("<I", 1000)  # declare 1,000 bytes instead of 1 MiB
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="Bad CRC-32 for file 'tensors.pt'"):  # read up to 1,000 bytes only
+        load(path)
