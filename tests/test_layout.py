@@ -14,7 +14,7 @@ ALLOWED = {
     "networks": {"utils"},
     "attacks": {"losses", "networks", "engine", "utils"},
     "classifiers": {"attacks", "losses", "networks", "engine", "utils", "persistence"},
-    "anomaly": {"losses", "networks", "engine", "utils", "persistence"},
+    "anomaly": {"losses", "networks", "engine", "utils", "persistence", "metrics"},
     "adversarial": {"classifiers", "attacks", "losses", "networks", "engine", "utils", "persistence"},
     "bench": {"anomaly", "datasets", "utils"},
 }

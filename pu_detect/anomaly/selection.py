@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from ..metrics import pu_roc_auc
 from ..utils import validation as v
 from ..utils.thresholds import process_decision_scores
 from .autoencoders import PUAutoencoder
@@ -233,7 +234,7 @@ class PUSearchCV(BaseDetector):
                         warnings.simplefilter("ignore", UserWarning)
                         model.fit(X_all[train], y_pu[train])
                     times[i] += (time.perf_counter() - start) / len(splits)
-                    scores[i, j] = _pu_auc(y_pu[test], model.decision_function(X_all[test]))
+                    scores[i, j] = pu_roc_auc(y_pu[test], model.decision_function(X_all[test]))
             order = list(np.argsort(-np.nanmean(scores, axis=1), kind="stable"))
         self.cv_results_ = _results(configurations, scores, times)
         if hedged:
@@ -278,14 +279,6 @@ def _require_labels(estimator, y):
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None: pass "
                          "PU labels (1 = labeled anomaly, 0 = unlabeled) or the labeled anomalies X_anom.")
-
-
-def _pu_auc(y_pu, scores):
-    from sklearn.metrics import roc_auc_score
-
-    if y_pu.min() == y_pu.max():
-        return np.nan
-    return float(roc_auc_score(y_pu, scores))
 
 
 def _results(configurations, scores, times):
