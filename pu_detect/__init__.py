@@ -5,7 +5,9 @@ labeled anomalies (positive-unlabeled learning); every estimator has ``fit``,
 ``decision_function`` (higher = more anomalous) and ``predict`` (0/1).
 Adversarial-example detection: ``RCEClassifier`` (reverse cross-entropy
 training) with the K-density, non-ME and confidence detectors, and the
-attacks of ``pu_detect.attacks``.
+attacks of ``pu_detect.attacks``. Robust classifiers: ``RobustClassifier``
+(PGD / TRADES adversarial training, OVR and SOVR losses, bounded logits),
+evaluated with ``pu_detect.attacks.apgd`` or ``autoattack``.
 
 Layout: ``engine`` (training loop, optimisers, inference) and ``networks`` /
 ``losses`` (building blocks) under ``anomaly`` (the detectors), ``classifiers``,
@@ -15,10 +17,11 @@ the benchmark, ``utils`` holds validation, atomic writes and discovery.
 
 from .adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector
 from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUGradientBoosting, PUSearchCV
-from .classifiers import RCEClassifier
+from .classifiers import RCEClassifier, RobustClassifier
 
 __all__ = [
     "ABC", "Autoencoder", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
     "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting", "PUSearchCV", "RCEClassifier",
+    "RobustClassifier",
 ]
 __version__ = "0.2.0"

@@ -12,22 +12,27 @@ clipping).
 * ``fgsm``: one signed-gradient step of size ``eps`` (Goodfellow et al., 2015).
 * ``bim``: ``steps`` signed steps of ``eps / steps`` in the L-inf ball (Kurakin et al., 2017).
 * ``ilcm``: BIM towards the least-likely class (Kurakin et al., 2017).
-* ``pgd``: BIM from a random start in the ball (Madry et al., 2018).
+* ``pgd``: BIM from a random start in the L-inf or L2 ball (Madry et al., 2018).
 * ``carlini_wagner``: C&W-L2 with confidence ``kappa`` and a binary search
   over its constant (Carlini and Wagner, 2017); ``kappa=10`` is the
   high-confidence variant (``high_confidence_cw``).
 * ``jsma``: the Jacobian saliency map attack over pixel pairs (Papernot et al., 2016).
+* ``apgd``: Auto-PGD with the cross-entropy or DLR loss, untargeted or
+  targeted (Croce and Hein, 2020); ``autoattack`` runs the reference
+  AutoAttack ensemble (the optional ``pyautoattack`` package).
 * ``kdensity_cw``: the adaptive attack on a K-density detector, which lives
   in ``pu_detect.adversarial.adaptive`` (attacks never import detectors)
   and is importable from here as before.
 """
 
+from .apgd import apgd, apgd_tensor, autoattack, dlr_loss
 from .carlini_wagner import carlini_wagner, carlini_wagner_tensor, high_confidence_cw
-from .gradient import bim, fgsm, ilcm, pgd, pgd_tensor, signed_gradient_steps
+from .gradient import bim, fgsm, ilcm, pgd, pgd_tensor, projected_gradient_steps, signed_gradient_steps
 from .jsma import jsma
 
-__all__ = ["bim", "carlini_wagner", "carlini_wagner_tensor", "fgsm", "high_confidence_cw", "ilcm", "jsma",
-           "kdensity_cw", "pgd", "pgd_tensor", "signed_gradient_steps"]
+__all__ = ["apgd", "apgd_tensor", "autoattack", "bim", "carlini_wagner", "carlini_wagner_tensor", "dlr_loss",
+           "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "pgd", "pgd_tensor",
+           "projected_gradient_steps", "signed_gradient_steps"]
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""Gradient-sign attacks in the L-inf ball: FGSM, BIM, ILCM and PGD.
+"""Gradient attacks in the L-inf (and, for PGD, L2) ball: FGSM, BIM, ILCM and PGD.
 
 Each has a tensor-level core that runs on a live module's logits with a
 given generator (adversarial training calls it every step without copying
@@ -6,6 +6,7 @@ the network) and a NumPy-facing wrapper that checks its inputs, freezes a
 copy of the classifier and works in batches.
 """
 
+import numpy as np
 import torch
 from torch.nn.functional import cross_entropy
 
@@ -13,8 +14,61 @@ from ..utils import validation as v
 from ._core import check_eps, check_steps, gradient, in_batches, prepare
 
 
-def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, start=None, toward=False):
-    """Iterated signed-gradient steps on the cross-entropy, projected on the L-inf ball and ``clip``.
+NORMS = ("linf", "l2")
+
+
+def _unit_step(grad, norm):
+    """The steepest-ascent direction of unit ``norm`` for ``grad``: its sign (L-inf) or its L2 direction."""
+    if norm == "linf":
+        return grad.sign()
+    flat = grad.flatten(1)
+    return (flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-12)).view_as(grad)
+
+
+def project(x, x0, eps, clip, norm="linf"):
+    """``x`` projected on the ``norm`` ball of radius ``eps`` around ``x0``, then clipped to ``clip``."""
+    if norm == "linf":
+        x = torch.minimum(torch.maximum(x, x0 - eps), x0 + eps)
+    else:
+        delta = (x - x0).flatten(1)
+        scale = torch.clamp(eps / delta.norm(dim=1, keepdim=True).clamp_min(1e-12), max=1.0)
+        x = x0 + (delta * scale).view_as(x0)
+    return torch.clamp(x, *clip)
+
+
+def projected_gradient_steps(loss, x0, *, eps, steps, step_size, clip, norm="linf", start=None):
+    """Projected steepest-ascent steps on ``loss(x)`` in the ``norm`` ball around ``x0``.
+
+    Parameters
+    ----------
+    loss : callable ``x -> scalar Tensor``
+        Differentiable in ``x``; summed over rows, so each row's step is its own.
+    x0 : Tensor of shape (n, d)
+        Clean rows.
+    eps, steps, step_size : float, int, float
+    clip : tuple (low, high)
+    norm : {"linf", "l2"}, default="linf"
+        The ball and the step: the gradient's sign (L-inf) or its unit L2
+        direction, times ``step_size``.
+    start : Tensor or None
+        The first iterate (``None``: ``x0``).
+
+    Returns
+    -------
+    Tensor, detached, within ``eps`` of ``x0`` in ``norm`` and inside ``clip``.
+    """
+    x = x0.clone() if start is None else start
+    for _ in range(steps):
+        x.requires_grad_(True)
+        grad = gradient(loss(x), x)
+        with torch.no_grad():
+            x = project(x + step_size * _unit_step(grad, norm), x0, eps, clip, norm)
+    return x.detach()
+
+
+def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, start=None, toward=False,
+                          norm="linf"):
+    """Projected gradient steps on the cross-entropy of ``labels`` (``projected_gradient_steps``).
 
     Parameters
     ----------
@@ -29,33 +83,47 @@ def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, st
     clip : tuple (low, high)
     start : Tensor or None
         The first iterate (``None``: ``x0``).
+    norm : {"linf", "l2"}, default="linf"
+        L-inf: signed steps (FGSM, BIM, PGD); L2: normalised-gradient steps.
 
     Returns
     -------
-    Tensor, detached, within ``eps`` of ``x0`` in L-inf and inside ``clip``.
+    Tensor, detached, within ``eps`` of ``x0`` in ``norm`` and inside ``clip``.
     """
-    x = x0.clone() if start is None else start
     sign = -1.0 if toward else 1.0  # toward a target class: descend its cross-entropy
-    for _ in range(steps):
-        x.requires_grad_(True)
-        grad = gradient(cross_entropy(logits(x), labels, reduction="sum"), x)
-        with torch.no_grad():
-            x = x + sign * step_size * grad.sign()
-            x = torch.clamp(torch.minimum(torch.maximum(x, x0 - eps), x0 + eps), *clip)
-    return x.detach()
+    return projected_gradient_steps(lambda x: sign * cross_entropy(logits(x), labels, reduction="sum"), x0,
+                                    eps=eps, steps=steps, step_size=step_size, clip=clip, norm=norm, start=start)
 
 
-def uniform_start(x0, eps, clip, generator):
-    """A uniform random point of the L-inf ball of radius ``eps`` around ``x0``, clipped."""
-    noise = (torch.rand(x0.shape, generator=generator) * 2 - 1).to(x0.device) * eps
-    return torch.clamp(x0 + noise, *clip)
+def uniform_start(x0, eps, clip, generator, norm="linf"):
+    """A random point of the ``norm`` ball of radius ``eps`` around ``x0``, clipped.
+
+    L-inf: uniform in the cube. L2: a uniformly random direction at a radius
+    drawn uniformly in ``[0, eps]`` (the library's choice; not uniform in the ball's volume).
+    """
+    if norm == "linf":
+        noise = (torch.rand(x0.shape, generator=generator) * 2 - 1) * eps
+    else:
+        direction = torch.randn(x0.shape, generator=generator).flatten(1)
+        direction = direction / direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        noise = (direction * torch.rand(len(x0), 1, generator=generator) * eps).view(x0.shape)
+    return torch.clamp(x0 + noise.to(x0.device), *clip)
 
 
-def pgd_tensor(logits, x0, labels, *, eps, steps, step_size, clip, generator):
+def pgd_tensor(logits, x0, labels, *, eps, steps, step_size, clip, generator, norm="linf"):
     """PGD's core: ``signed_gradient_steps`` from ``uniform_start`` (``generator`` draws it)."""
-    start = uniform_start(x0, eps, clip, generator)
+    start = uniform_start(x0, eps, clip, generator, norm)
     return signed_gradient_steps(logits, x0, labels, eps=eps, steps=steps, step_size=step_size,
-                                 clip=clip, start=start)
+                                 clip=clip, start=start, norm=norm)
+
+
+def check_norm(norm):
+    return v.check_option(norm, "norm", NORMS)
+
+
+def check_norm_eps(eps, clip, norm):
+    """``eps``: at most the clip width in L-inf; any positive radius in L2."""
+    return check_eps(eps, clip) if norm == "linf" else v.check_float(eps, "eps", 0.0, np.inf)
 
 
 def fgsm(model, X, y, eps, *, clip=(0.0, 1.0), batch_size=512):
@@ -172,16 +240,22 @@ def ilcm(model, X, eps, *, steps=10, step_size=None, clip=(0.0, 1.0), batch_size
     return in_batches(attack, X, torch.zeros(len(X), dtype=torch.long), batch_size)
 
 
-def pgd(model, X, y, eps, *, steps=40, step_size=None, clip=(0.0, 1.0), random_state=None, batch_size=512):
+def pgd(model, X, y, eps, *, steps=40, step_size=None, norm="linf", clip=(0.0, 1.0), random_state=None,
+        batch_size=512):
     """Projected gradient descent (Madry et al., 2018): BIM from a uniform random start in the ball.
 
     Parameters
     ----------
-    model, X, y, eps, clip, batch_size
+    model, X, y, clip, batch_size
         As in ``fgsm``.
+    eps : float > 0
+        Radius of the ball (at most ``clip[1] - clip[0]`` in L-inf).
     steps : int, default=40
     step_size : float or None, default=None
         ``None``: ``2.5 * eps / steps`` (Madry et al.).
+    norm : {"linf", "l2"}, default="linf"
+        The threat model: signed steps in the L-inf ball, or normalised-gradient
+        steps in the L2 ball.
     random_state : int, numpy generator or None, default=None
         Seed of the random starts (same seed, same output).
 
@@ -197,11 +271,14 @@ def pgd(model, X, y, eps, *, steps=40, step_size=None, clip=(0.0, 1.0), random_s
     >>> clf = RCEClassifier(loss="ce", hidden_dims=(32,), epochs=10, random_state=0).fit(X / 16, y)
     >>> pgd(clf, X[:5] / 16, y[:5], eps=0.1, steps=5, random_state=0).shape
     (5, 64)
+    >>> pgd(clf, X[:5] / 16, y[:5], eps=1.0, norm="l2", steps=5, random_state=0).shape
+    (5, 64)
     """
     target, X, clip, batch_size = prepare(model, X, clip, batch_size)
-    eps = check_eps(eps, clip)
+    norm = check_norm(norm)
+    eps = check_norm_eps(eps, clip, norm)
     steps, step_size = check_steps(steps, step_size, lambda n: 2.5 * eps / n)
     labels = target.class_index(y, len(X))
     generator = torch.Generator().manual_seed(v.check_seed(random_state))
     return in_batches(lambda x, t: pgd_tensor(target.logits, x, t, eps=eps, steps=steps, step_size=step_size,
-                                              clip=clip, generator=generator), X, labels, batch_size)
+                                              clip=clip, generator=generator, norm=norm), X, labels, batch_size)

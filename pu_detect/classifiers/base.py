@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..engine import as_tensor, predict_float64, step_decay, train
 from ..engine.optim import OPTIMIZERS
-from ..networks import build
+from ..networks import Classifier, ResNetClassifier, build
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
 from ..attacks.adapter import TorchClassifier, check_targets, forward, module_features
@@ -46,8 +46,9 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     * ``_make_module(n_features, params)``: the untrained network (with
       ``len(self.classes_)`` outputs and, for K-density, a ``features``
       submodule);
-    * ``_loss(params)``: a callable ``(module, x, target) -> scalar`` to
-      minimise;
+    * ``_loss(params)``: a callable ``(module, x, target, generator) ->
+      scalar`` to minimise (``generator``: the training loop's, for any
+      randomness the loss draws, such as an attack's random start);
     * ``_prediction_logits(module, x)`` (optional): logits whose softmax is
       the predicted class distribution; the default is the network's output
       (an RCE network returns ``-Z``).
@@ -109,7 +110,7 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
 
         def objective(module, batch, generator):
             x, t = batch["rows"]
-            return loss(module, x, t)
+            return loss(module, x, t, generator)
 
         optimizer, lr, weight_decay, milestones = self._training_recipe(params)
         self.history_ = train(
@@ -192,3 +193,43 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+class NetworkChoice:
+    """The ``architecture`` / ``units_per_stage`` parameters: an MLP, the small conv net or the ResNet.
+
+    A mixin of the classifiers that build ``pu_detect.networks.Classifier`` or
+    ``pu_detect.networks.ResNetClassifier`` from ``hidden_dims`` and
+    ``input_shape``; ``"auto"`` means the MLP for flat rows and
+    ``_auto_image_architecture`` for images.
+    """
+
+    _parameter_checks = {
+        "architecture": lambda x: v.check_option(x, "architecture", ("auto", "mlp", "conv", "resnet")),
+        "units_per_stage": lambda x: v.check_int(x, "units_per_stage"),
+    }
+    _auto_image_architecture = "resnet"
+
+    def _architecture(self, params):
+        if params.architecture == "auto":
+            return "mlp" if params.input_shape is None else self._auto_image_architecture
+        if params.architecture in ("conv", "resnet") and params.input_shape is None:
+            v._fail("input_shape", f"the (C, H, W) shape of the images for architecture={params.architecture!r}",
+                    None)
+        return params.architecture
+
+    def _network(self, n_features, params):
+        hidden = params.hidden_dims
+        architecture = self._architecture(params)
+        if architecture == "resnet":
+            return ResNetClassifier(params.input_shape, len(self.classes_), hidden or (16, 32, 64),
+                                    params.units_per_stage)
+        if hidden is None:
+            hidden = (256, 256) if architecture == "mlp" else (16, 32, 64)
+        return Classifier(n_features, len(self.classes_), hidden, None if architecture == "mlp" else params.input_shape)
+
+    def _make_module(self, n_features, params):
+        return self._network(n_features, params)
+
+    def _auto_optimizer(self, params):
+        return "sgd" if self._architecture(params) == "resnet" else "adam"

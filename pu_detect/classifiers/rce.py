@@ -3,10 +3,9 @@
 import torch
 
 from ..losses import reverse_cross_entropy
-from ..networks import Classifier, ResNetClassifier
 from ..utils import validation as v
 from ..attacks.adapter import forward, reversed_forward
-from .base import BaseNeuralClassifier
+from .base import BaseNeuralClassifier, NetworkChoice
 
 _LOSSES = ("rce", "ce")
 
@@ -15,7 +14,7 @@ def _cross_entropy(logits, target, reduction="none"):
     return torch.nn.functional.cross_entropy(logits, target, reduction=reduction)
 
 
-class RCEClassifier(BaseNeuralClassifier):
+class RCEClassifier(NetworkChoice, BaseNeuralClassifier):
     """A neural classifier trained with reverse cross-entropy (or cross-entropy).
 
     Parameters
@@ -90,8 +89,7 @@ class RCEClassifier(BaseNeuralClassifier):
 
     _parameter_checks = {
         "loss": lambda x: v.check_option(x, "loss", _LOSSES),
-        "architecture": lambda x: v.check_option(x, "architecture", ("auto", "mlp", "conv", "resnet")),
-        "units_per_stage": lambda x: v.check_int(x, "units_per_stage"),
+        **NetworkChoice._parameter_checks,
         **BaseNeuralClassifier._parameter_checks,
     }
 
@@ -135,36 +133,15 @@ class RCEClassifier(BaseNeuralClassifier):
         self.momentum = momentum
         self.lr_milestones = lr_milestones
 
-    def _architecture(self, params):
-        if params.architecture == "auto":
-            return "mlp" if params.input_shape is None else "resnet"
-        if params.architecture in ("conv", "resnet") and params.input_shape is None:
-            v._fail("input_shape", f"the (C, H, W) shape of the images for architecture={params.architecture!r}",
-                    None)
-        return params.architecture
-
-    def _make_module(self, n_features, params):
-        hidden = params.hidden_dims
-        architecture = self._architecture(params)
-        if architecture == "resnet":
-            return ResNetClassifier(params.input_shape, len(self.classes_), hidden or (16, 32, 64),
-                                    params.units_per_stage)
-        if hidden is None:
-            hidden = (256, 256) if architecture == "mlp" else (16, 32, 64)
-        return Classifier(n_features, len(self.classes_), hidden, None if architecture == "mlp" else params.input_shape)
-
     @classmethod
     def _parameters_of_0_1_0(cls, params):
         # 0.1.0 had only the MLP and the small conv net, trained by Adam without a schedule.
         image = params.get("input_shape") is not None
         return {"architecture": "conv" if image else "mlp", "optimizer": "adam", "lr_milestones": None, **params}
 
-    def _auto_optimizer(self, params):
-        return "sgd" if self._architecture(params) == "resnet" else "adam"
-
     def _loss(self, params):
         loss = reverse_cross_entropy if params.loss == "rce" else _cross_entropy
-        return lambda module, x, target: loss(module(x), target, reduction="mean")
+        return lambda module, x, target, generator: loss(module(x), target, reduction="mean")
 
     def _description(self, params):
         return f"RCEClassifier ({params.loss})"

@@ -18,8 +18,11 @@ SPECS = {
     "high_confidence_cw": (dict(initial_const=10.0, binary_search_steps=3, max_iter=100, lr=0.1), None, True),
     "jsma": (dict(gamma=0.2, random_state=0), "l0", True),
     "kdensity_cw": (dict(binary_search_steps=3, max_iter=40), None, True),
+    "apgd": (dict(eps=EPS, steps=20, random_state=0), "linf", True),
+    "autoattack": (dict(eps=EPS, input_shape=(1, 8, 8)), "linf", True),
 }
-TENSOR_CORES = {"signed_gradient_steps", "pgd_tensor", "carlini_wagner_tensor"}
+TENSOR_CORES = {"signed_gradient_steps", "projected_gradient_steps", "pgd_tensor", "apgd_tensor",
+                "carlini_wagner_tensor", "dlr_loss"}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +42,8 @@ def rows(digits, undefended):
 def run(name, model, X, y, **changes):
     options, _, takes_y = SPECS[name]
     options = {**options, **changes}
+    if name == "autoattack":
+        pytest.importorskip("pyautoattack")
     if name == "kdensity_cw":
         detector = KDensityDetector(model).fit(*_training_rows(model))
         return attacks.kdensity_cw(model, detector, X, y, **options)

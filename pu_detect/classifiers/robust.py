@@ -1,0 +1,254 @@
+"""Robust classifiers: adversarial training (PGD, TRADES), OVR / SOVR losses and bounded logits.
+
+References
+----------
+Madry, Makelov, Schmidt, Tsipras and Vladu, "Towards Deep Learning Models
+Resistant to Adversarial Attacks", ICLR 2018 (PGD adversarial training).
+Zhang et al., "Theoretically Principled Trade-off between Robustness and
+Accuracy", ICML 2019 (TRADES).
+Kanai et al., "Switching One-Versus-the-Rest Loss to Increase the Margin of
+Logits for Adversarial Robustness", arXiv 2207.10283 (SOVR).
+Kanai et al., "Constraining Logits by Bounded Function for Adversarial
+Robustness", IJCNN 2021 (bounded logits).
+"""
+
+import contextlib
+
+import numpy as np
+import torch
+from torch.nn.functional import cross_entropy
+
+from ..attacks._core import check_clip
+from ..attacks.gradient import NORMS, check_norm_eps, pgd_tensor, projected_gradient_steps
+from ..engine import predict_float64
+from ..losses import one_vs_rest_loss, softmax_kl, sovr_loss, trades_loss
+from ..networks import HEADS, with_head
+from ..utils import validation as v
+from .base import BaseNeuralClassifier, NetworkChoice
+
+_LOSSES = ("ce", "ovr", "sovr")
+_TRAINING = ("pgd", "trades")  # or None
+
+
+@contextlib.contextmanager
+def _frozen(module):
+    """``module`` in eval mode with its parameters out of autograd (an attack's view); restored afterwards."""
+    training = module.training
+    flags = [p.requires_grad for p in module.parameters()]
+    module.eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
+        module.train(training)
+
+
+class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
+    """A neural classifier with adversarial training, a robust loss and an optional bound on its logits.
+
+    Parameters
+    ----------
+    loss : {"ce", "ovr", "sovr"}, default="ce"
+        ``"ce"``: cross-entropy; ``"ovr"``: one-versus-the-rest
+        (``pu_detect.losses.one_vs_rest_loss``); ``"sovr"``: OVR on the
+        ``switch_fraction`` of each batch with the smallest logit margins, CE
+        on the rest (``pu_detect.losses.sovr_loss``; the switching rule is
+        this library's, see there).
+    head : {"linear", "tanh", "bounded"}, default="linear"
+        What the logits pass through before softmax
+        (``pu_detect.networks.LogitBound``): nothing; ``logit_bound *
+        tanh(z / logit_bound)`` (the paper's negative case); or the library's
+        bounded function with a finite optimum (``pu_detect.networks.heads``).
+    logit_bound : float > 0, default=1.0
+        The bound of the tanh and bounded heads.
+    adversarial_training : {None, "pgd", "trades"}, default=None
+        ``"pgd"``: each step trains on PGD adversarial rows (Madry et al.)
+        crafted on the cross-entropy from a random start, with the network in
+        eval mode; ``"trades"``: the TRADES loss (``loss="ce"`` only), its
+        rows crafted on the KL term from ``x + 0.001 N(0, 1)``.
+    eps : float > 0, default=0.3
+        Radius of the training attack's ball.
+    norm : {"linf", "l2"}, default="linf"
+    attack_steps : int, default=10
+    attack_step_size : float or None, default=None
+        ``None``: ``2.5 * eps / attack_steps``.
+    switch_fraction : float in [0, 1], default=0.5
+        SOVR's fraction of each batch trained with OVR.
+    trades_beta : float >= 0, default=6.0
+        TRADES' weight of the KL term.
+    clip : tuple (low, high), default=(0.0, 1.0)
+        The input range; with adversarial training every row of ``X`` must lie in it.
+    hidden_dims, input_shape, architecture, units_per_stage
+        The network, as in ``pu_detect.RCEClassifier``, except that images
+        get the small conv net by default (``architecture="auto"``): each
+        adversarial step costs ``attack_steps + 1`` forward-backward passes.
+    epochs, batch_size, lr, weight_decay, optimizer, momentum, lr_milestones,
+    validation_fraction, n_iter_no_change, device, random_state, verbose, flush_subnormals
+        As in ``pu_detect.RCEClassifier``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of the class labels
+    module_ : torch.nn.Module
+    history_ : dict, the training loss per epoch
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = RobustClassifier(hidden_dims=(64,), adversarial_training="pgd", eps=0.05, attack_steps=3,
+    ...                        epochs=5, random_state=0).fit(X[:1000] / 16, y[:1000])
+    >>> bool(clf.score(X[1000:] / 16, y[1000:]) > 0.8)
+    True
+    """
+
+    _auto_image_architecture = "conv"
+    _parameter_checks = {
+        "loss": lambda x: v.check_option(x, "loss", _LOSSES),
+        "head": lambda x: v.check_option(x, "head", HEADS),
+        "logit_bound": lambda x: v.check_float(x, "logit_bound", 0.0, np.inf),
+        "adversarial_training": lambda x: None if x is None else v.check_option(x, "adversarial_training",
+                                                                                   _TRAINING),
+        "eps": lambda x: v.check_float(x, "eps", 0.0, np.inf),
+        "norm": lambda x: v.check_option(x, "norm", NORMS),
+        "attack_steps": lambda x: v.check_int(x, "attack_steps"),
+        "attack_step_size": lambda x: None if x is None else v.check_float(x, "attack_step_size", 0.0, np.inf),
+        "switch_fraction": lambda x: v.check_float(x, "switch_fraction", 0.0, 1.0, low_inclusive=True,
+                                                   high_inclusive=True),
+        "trades_beta": lambda x: v.check_float(x, "trades_beta", 0.0, np.inf, low_inclusive=True),
+        "clip": check_clip,
+        **NetworkChoice._parameter_checks,
+        **BaseNeuralClassifier._parameter_checks,
+    }
+
+    def __init__(
+        self,
+        loss="ce",
+        head="linear",
+        logit_bound=1.0,
+        adversarial_training=None,
+        eps=0.3,
+        norm="linf",
+        attack_steps=10,
+        attack_step_size=None,
+        switch_fraction=0.5,
+        trades_beta=6.0,
+        clip=(0.0, 1.0),
+        hidden_dims=None,
+        input_shape=None,
+        architecture="auto",
+        units_per_stage=1,
+        epochs=20,
+        batch_size=128,
+        lr=None,
+        weight_decay=None,
+        optimizer="auto",
+        momentum=0.9,
+        lr_milestones="auto",
+        validation_fraction=None,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        flush_subnormals=True,
+    ):
+        self.loss = loss
+        self.head = head
+        self.logit_bound = logit_bound
+        self.adversarial_training = adversarial_training
+        self.eps = eps
+        self.norm = norm
+        self.attack_steps = attack_steps
+        self.attack_step_size = attack_step_size
+        self.switch_fraction = switch_fraction
+        self.trades_beta = trades_beta
+        self.clip = clip
+        self.hidden_dims = hidden_dims
+        self.input_shape = input_shape
+        self.architecture = architecture
+        self.units_per_stage = units_per_stage
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.lr_milestones = lr_milestones
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.flush_subnormals = flush_subnormals
+
+    def fit(self, X, y):
+        """Fit on rows ``X`` (inside ``clip`` when training adversarially) with class labels ``y``.
+
+        Returns
+        -------
+        self
+        """
+        params = v.check_params(self)
+        if params.adversarial_training is not None:
+            check_norm_eps(params.eps, params.clip, params.norm)
+            if params.adversarial_training == "trades" and params.loss != "ce":
+                v._fail("loss", "'ce' with adversarial_training='trades' (TRADES has its own loss)", params.loss)
+            rows = v.check_rows(X)
+            low, high = params.clip
+            if rows.size and (rows.min() < low - 1e-6 or rows.max() > high + 1e-6):
+                v._fail("X", f"values inside clip={params.clip} for adversarial training",
+                        f"values in [{rows.min():.3g}, {rows.max():.3g}]")
+        return super().fit(X, y)
+
+    def _make_module(self, n_features, params):
+        return with_head(self._network(n_features, params), params.head, params.logit_bound)
+
+    def _loss(self, params):
+        if params.loss == "ce":
+            loss = lambda z, t: cross_entropy(z, t)  # noqa: E731
+        elif params.loss == "ovr":
+            loss = lambda z, t: one_vs_rest_loss(z, t, reduction="mean")  # noqa: E731
+        else:
+            loss = lambda z, t: sovr_loss(z, t, params.switch_fraction)  # noqa: E731
+        training = params.adversarial_training
+        if training is None:
+            return lambda module, x, t, generator: loss(module(x), t)
+        eps, norm, clip, steps = params.eps, params.norm, params.clip, params.attack_steps
+        step_size = 2.5 * eps / steps if params.attack_step_size is None else params.attack_step_size
+        if training == "pgd":
+            def adversarial_loss(module, x, t, generator):
+                with _frozen(module):
+                    x_adv = pgd_tensor(module, x, t, eps=eps, steps=steps, step_size=step_size, clip=clip,
+                                       generator=generator, norm=norm)
+                return loss(module(x_adv), t)
+
+            return adversarial_loss
+
+        def trades(module, x, t, generator):
+            with _frozen(module):
+                clean = module(x).detach()
+                start = torch.clamp(x + 0.001 * torch.randn(x.shape, generator=generator).to(x.device), *clip)
+                x_adv = projected_gradient_steps(lambda z: softmax_kl(clean, module(z)).sum(), x, eps=eps,
+                                                 steps=steps, step_size=step_size, clip=clip, norm=norm,
+                                                 start=start)
+            return trades_loss(module(x), module(x_adv), t, params.trades_beta)
+
+        return trades
+
+    def _description(self, params):
+        training = params.adversarial_training or "standard"
+        return f"RobustClassifier ({params.loss}, {params.head} head, {training} training)"
+
+    def pre_logits(self, X):
+        """The inputs of the logit bound (the logits themselves for ``head="linear"``), shape (n, n_classes)."""
+        X = self._rows(X)
+
+        def pre_logits(module, x):
+            head = module.head
+            return (head[0] if isinstance(head, torch.nn.Sequential) else head)(module.features(x))
+
+        return predict_float64(self.module_, pre_logits, X)

@@ -1,0 +1,74 @@
+"""The robust classifiers' losses against values computed by hand, and the bounded logit's properties."""
+
+import math
+
+import pytest
+import torch
+
+from pu_detect.losses import logit_margin, one_vs_rest_loss, softmax_kl, sovr_loss, trades_loss
+from pu_detect.networks import LogitBound, bounded_logit
+
+
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def test_logit_margin_by_hand():
+    z = torch.tensor([[2.0, 3.0, -1.0], [4.0, 1.0, 0.5]])
+    torch.testing.assert_close(logit_margin(z, torch.tensor([0, 0])), torch.tensor([-1.0, 3.0]))
+
+
+def test_one_vs_rest_loss_by_hand():
+    z = torch.tensor([[2.0, -1.0, 0.5]])
+    expected = softplus(-2.0) + softplus(-1.0) + softplus(0.5)
+    torch.testing.assert_close(one_vs_rest_loss(z, torch.tensor([0])), torch.tensor([expected]))
+    # the same as binary cross-entropy of every logit against the one-hot label, summed
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, torch.tensor([[1.0, 0.0, 0.0]]), reduction="sum")
+    torch.testing.assert_close(one_vs_rest_loss(z, torch.tensor([0]), reduction="sum"), bce)
+
+
+def test_sovr_switches_exactly_the_smallest_margins():
+    z = torch.tensor([[3.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.0, 2.0]])  # margins 3, -1, 0.5, -2 for y = 0
+    y = torch.zeros(4, dtype=torch.long)
+    ce = torch.nn.functional.cross_entropy(z, y, reduction="none")
+    ovr = one_vs_rest_loss(z, y)
+    values = sovr_loss(z, y, switch_fraction=0.5, reduction="none")  # rows 3 and 1 have the two smallest
+    torch.testing.assert_close(values, torch.stack([ce[0], ovr[1], ce[2], ovr[3]]))
+    torch.testing.assert_close(sovr_loss(z, y, 0.0, "none"), ce)
+    torch.testing.assert_close(sovr_loss(z, y, 1.0, "none"), ovr)
+    # by hand: row 1 takes OVR = softplus(-0) + softplus(1)
+    assert values[1].item() == pytest.approx(math.log(2) + softplus(1.0), abs=1e-6)
+    with pytest.raises(ValueError, match="switch_fraction must be a fraction"):
+        sovr_loss(z, y, 1.5)
+
+
+def test_trades_loss_by_hand():
+    clean, adv = torch.tensor([[0.0, math.log(3)]]), torch.tensor([[0.0, 0.0]])  # p = (1/4, 3/4), q = (1/2, 1/2)
+    kl = 0.25 * math.log(0.25 / 0.5) + 0.75 * math.log(0.75 / 0.5)
+    torch.testing.assert_close(softmax_kl(clean, adv), torch.tensor([kl]))
+    ce = -math.log(0.25)
+    assert trades_loss(clean, adv, torch.tensor([0]), beta=2.0).item() == pytest.approx(ce + 2 * kl, abs=1e-6)
+    with pytest.raises(ValueError, match="adversarial_logits must have the shape"):
+        trades_loss(clean, torch.zeros(2, 2), torch.tensor([0]))
+
+
+def test_losses_name_bad_targets():
+    for loss in (one_vs_rest_loss, sovr_loss, logit_margin):
+        with pytest.raises(ValueError, match="target must be one class index"):
+            loss(torch.zeros(2, 3), torch.tensor([0, 3]))
+        with pytest.raises(ValueError, match="logits must be a 2-D tensor"):
+            loss(torch.zeros(3), torch.tensor([0, 1, 2]))
+
+
+def test_bounded_logit_is_bounded_with_a_finite_optimum():
+    z = torch.linspace(-50, 50, 10001)
+    for bound in (0.5, 1.0, 3.0):
+        f = bounded_logit(z, bound)
+        assert f.abs().max() <= bound + 1e-6
+        assert z[f.argmax()].item() == pytest.approx(2 * bound, abs=0.01)  # the optimum is at a finite input
+        assert (f[z > 2 * bound].diff() <= 0).all()  # and it decreases beyond it
+    # tanh only approaches its bound as the input grows
+    tanh = LogitBound("tanh", 1.0)(z)
+    assert (tanh[z > 0].diff() >= 0).all() and tanh.max() < 1.0 + 1e-6
+    with pytest.raises(ValueError, match="kind must be"):
+        LogitBound("relu")
