@@ -20,6 +20,8 @@ clipping).
 * ``apgd``: Auto-PGD with the cross-entropy or DLR loss, untargeted or
   targeted (Croce and Hein, 2020); ``autoattack`` runs the reference
   AutoAttack ensemble (the optional ``pyautoattack`` package).
+* ``stadv``: spatially transformed adversarial examples, a smooth per-pixel
+  flow field found by L-BFGS (Xiao et al., 2018).
 * ``kdensity_cw``: the adaptive attack on a K-density detector, which lives
   in ``pu_detect.adversarial.adaptive`` (attacks never import detectors)
   and is importable from here as before.
@@ -29,10 +31,11 @@ from .apgd import apgd, apgd_tensor, autoattack, dlr_loss
 from .carlini_wagner import carlini_wagner, carlini_wagner_tensor, high_confidence_cw
 from .gradient import bim, fgsm, ilcm, pgd, pgd_tensor, projected_gradient_steps, signed_gradient_steps
 from .jsma import jsma
+from .spatial import flow_loss, flow_transform, stadv, stadv_tensor
 
 __all__ = ["apgd", "apgd_tensor", "autoattack", "bim", "carlini_wagner", "carlini_wagner_tensor", "dlr_loss",
            "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "pgd", "pgd_tensor",
-           "projected_gradient_steps", "signed_gradient_steps"]
+           "projected_gradient_steps", "signed_gradient_steps", "flow_loss", "flow_transform", "stadv", "stadv_tensor"]
 
 
 def __getattr__(name):

@@ -20,9 +20,10 @@ SPECS = {
     "kdensity_cw": (dict(binary_search_steps=3, max_iter=40), None, True),
     "apgd": (dict(eps=EPS, steps=20, random_state=0), "linf", True),
     "autoattack": (dict(eps=EPS, input_shape=(1, 8, 8)), "linf", True),
+    "stadv": (dict(input_shape=(1, 8, 8), random_state=0), None, True),
 }
 TENSOR_CORES = {"signed_gradient_steps", "projected_gradient_steps", "pgd_tensor", "apgd_tensor",
-                "carlini_wagner_tensor", "dlr_loss"}
+                "carlini_wagner_tensor", "dlr_loss", "stadv_tensor", "flow_loss", "flow_transform"}
 
 
 @pytest.fixture(scope="module")
