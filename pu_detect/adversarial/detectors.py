@@ -33,10 +33,11 @@ from ..attacks.adapter import torch_classifier
 from ..engine import predict_float64
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
-from ..utils.thresholds import check_scores_state, process_decision_scores
+from ..utils.thresholds import (ThresholdPredictMixin, check_contamination, check_scores_state,
+                                process_decision_scores)
 
 
-class _AdversarialDetector(PersistenceMixin, BaseDetector):
+class _AdversarialDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
     """Shared fit/score template: a detector over a fitted classifier's outputs.
 
     ``contamination`` is the false-positive rate on clean data at which
@@ -54,7 +55,7 @@ class _AdversarialDetector(PersistenceMixin, BaseDetector):
         return model
 
     def _check_params(self):
-        v.check_contamination(self.contamination)
+        check_contamination(self.contamination)
         return self._model()
 
     def _outputs(self, model, X):
@@ -134,8 +135,9 @@ class NonMEDetector(_AdversarialDetector):
         no ``features``.
     features : callable or None
         Unused; accepted for a signature uniform with K-density.
-    contamination : float in (0, 0.5], default=0.05
-        False-positive rate on clean data at which ``threshold_`` is set.
+    contamination : float in (0, 0.5] or thresholding object, default=0.05
+        False-positive rate on clean data at which ``threshold_`` is set, or a
+        PyThresh-style object that chooses it (``pu_detect.utils.thresholds``).
 
     Examples
     --------

@@ -45,8 +45,9 @@ class KDensityDetector(_AdversarialDetector):
         class (smoother; on MNIST it gave lower AUCs, see benchmarks/README.md).
         Pang et al. tuned 0.1/0.26 for their RCE and 1/0.26 for their CE network.
     max_per_class : int, default=1000
-    contamination : float in (0, 0.5], default=0.05
-        False-positive rate on clean data at which ``threshold_`` is set.
+    contamination : float in (0, 0.5] or thresholding object, default=0.05
+        False-positive rate on clean data at which ``threshold_`` is set, or a
+        PyThresh-style object that chooses it (``pu_detect.utils.thresholds``).
     random_state : int or None, default=0
         Which centres are kept when a class has more than ``max_per_class``.
 

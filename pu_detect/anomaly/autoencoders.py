@@ -38,9 +38,12 @@ class Autoencoder(BaseDeepDetector):
         not improved for ``n_iter_no_change`` epochs and keep the best epoch.
     n_iter_no_change : int, default=10
         Patience of the early stopping above.
-    contamination : float in (0, 0.5], default=0.1
+    contamination : float in (0, 0.5], thresholding object or "prior", default=0.1
         Expected share of anomalies, used only for ``threshold_``,
-        ``labels_`` and ``predict`` (PyOD's convention).
+        ``labels_`` and ``predict`` (PyOD's convention); or a PyThresh
+        thresholding object that chooses the training rows flagged; or, for
+        the PU estimators, ``"prior"``: flag the fraction ``prior_`` of the
+        training rows (``pu_detect.utils.thresholds``).
     random_state : int, numpy generator or None, default=None
         Seed of the network's initialisation and of batch order. Global RNG
         state is never touched. The same seed gives the same scores with the

@@ -12,7 +12,8 @@ from ..losses import pu_risk, weighted_risk
 from ..networks import build
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
-from ..utils.thresholds import check_scores_state, process_decision_scores
+from ..utils.thresholds import (ThresholdPredictMixin, check_contamination, check_scores_state,
+                                process_decision_scores)
 from .prior import estimate_prior
 
 
@@ -22,7 +23,7 @@ def _check_validation_fraction(value):
     return v.check_float(value, "validation_fraction", 0.0, 1.0)
 
 
-class BaseDeepDetector(PersistenceMixin, BaseDetector):
+class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
     """Fit template and scoring shared by all detectors (PyOD's ``BaseDetector``).
 
     Subclasses declare their ``__init__`` parameters (stored untouched) and
@@ -53,7 +54,7 @@ class BaseDeepDetector(PersistenceMixin, BaseDetector):
         "weight_decay": lambda x: v.check_float(x, "weight_decay", 0.0, np.inf, low_inclusive=True),
         "validation_fraction": _check_validation_fraction,
         "n_iter_no_change": lambda x: v.check_int(x, "n_iter_no_change"),
-        "contamination": v.check_contamination,
+        "contamination": check_contamination,
         "random_state": v.check_seed,
         "device": v.check_device,
         "verbose": v.check_verbose,
@@ -235,6 +236,7 @@ class PURiskMixin:
     PARAMETER_CHECKS = {
         "prior": _check_prior,
         "correction": lambda x: v.check_option(x, "correction", ("abs", "nnpu")),
+        "contamination": lambda x: check_contamination(x, allow_prior=True),
     }
 
     def _check_loaded_state(self):

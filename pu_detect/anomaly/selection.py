@@ -22,12 +22,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..metrics import pu_roc_auc
 from ..utils import validation as v
-from ..utils.thresholds import process_decision_scores
+from ..utils.thresholds import ThresholdPredictMixin, check_contamination, process_decision_scores
 from .autoencoders import PUAutoencoder
 from .hypersphere import PUDeepSVDD
 
 
-class PUGradientBoosting(BaseDetector):
+class PUGradientBoosting(ThresholdPredictMixin, BaseDetector):
     """Gradient boosting on the PU labels: the probability that a row is a labeled anomaly.
 
     A ``HistGradientBoostingClassifier`` (balanced class weights) is trained
@@ -41,7 +41,8 @@ class PUGradientBoosting(BaseDetector):
     max_iter : int, default=100
     learning_rate : float, default=0.1
     max_leaf_nodes : int, default=31
-    contamination : float in (0, 0.5], default=0.1
+    contamination : float in (0, 0.5] or thresholding object, default=0.1
+        As in ``pu_detect.PUAutoencoder`` (no ``"prior"``).
     random_state : int or None, default=None
 
     Examples
@@ -66,7 +67,7 @@ class PUGradientBoosting(BaseDetector):
         """Fit on ``(X, y_pu)`` or ``(X_unlabeled, X_anom)``; needs labeled anomalies. Returns ``self``."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        v.check_contamination(self.contamination)
+        check_contamination(self.contamination)
         _require_labels(self, y)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         if labeled.all() or not labeled.any():
@@ -107,7 +108,7 @@ def default_candidates(random_state=None):
             PUGradientBoosting(random_state=random_state)]
 
 
-class PUSearchCV(BaseDetector):
+class PUSearchCV(ThresholdPredictMixin, BaseDetector):
     """Choose a detector (and its hyper-parameters) per dataset by PU ROC AUC on stratified folds.
 
     Every candidate, with every combination of its grid, is fitted on the
@@ -138,7 +139,8 @@ class PUSearchCV(BaseDetector):
         ``"hedged"``: the first configuration alone when it wins the
         cross-validation, else the mean of it and the winner. An int ``k``:
         the best ``k`` configurations (1: the winner alone).
-    contamination : float in (0, 0.5], default=0.1
+    contamination : float in (0, 0.5] or thresholding object, default=0.1
+        As in ``pu_detect.PUAutoencoder`` (no ``"prior"``).
     random_state : int or None, default=None
         Seeds the folds and the default candidates (candidates you pass keep
         their own ``random_state``).
@@ -200,7 +202,7 @@ class PUSearchCV(BaseDetector):
         """Choose and refit on ``(X, y_pu)`` or ``(X_unlabeled, X_anom)``. Returns ``self``."""
         import time
 
-        v.check_contamination(self.contamination)
+        check_contamination(self.contamination)
         cv = v.check_int(self.cv, "cv", min_value=2)
         hedged = isinstance(self.ensemble, str) and self.ensemble == "hedged"
         if not hedged:

@@ -1,24 +1,108 @@
-"""The threshold and 0/1 labels of a fitted detector, from its training scores (PyOD's rule)."""
+"""The threshold and 0/1 labels of a fitted detector, from its training scores.
+
+``contamination`` is one of:
+
+* a real number in (0, 0.5]: the fraction of training rows flagged (PyOD's rule);
+* a thresholding object with ``fit(scores)`` and ``labels_`` (PyThresh's, which
+  PyOD detectors also take): it chooses which training rows are flagged. A copy
+  is fitted, so the parameter stays as passed; ``threshold_`` is then the score
+  above which the same fraction of training rows lies, so ``predict``,
+  ``labels_`` and ``threshold_`` always agree;
+* ``"prior"`` (the PU estimators only): flag the fraction ``prior_`` of the
+  training rows, the anomaly fraction the estimator was given or estimated.
+"""
+
+import copy
+import numbers
 
 import numpy as np
+from scipy.stats import binom
+from sklearn.utils.validation import check_is_fitted
 
 from . import validation as v
 
 
+def is_thresholder(value):
+    """Whether ``value`` is a thresholding object (``fit`` and ``predict``, as PyThresh's), not a number."""
+    return not isinstance(value, (numbers.Number, str)) and callable(getattr(value, "fit", None)) \
+        and callable(getattr(value, "predict", None))
+
+
+def check_contamination(value, allow_prior=False):
+    """``contamination``: a fraction in (0, 0.5], a thresholding object, or (``allow_prior``) ``"prior"``."""
+    if is_thresholder(value):
+        return value
+    if isinstance(value, str) and value == "prior" and allow_prior:
+        return value
+    if isinstance(value, str):
+        expected = "a fraction in (0, 0.5], a thresholding object (PyThresh)" + (", or 'prior'" if allow_prior else "")
+        v._fail("contamination", expected, value)
+    return v.check_contamination(value)
+
+
+def _flagged_fraction(detector, scores):
+    contamination = detector.contamination
+    if isinstance(contamination, str):  # "prior"
+        return float(detector.prior_)
+    if not is_thresholder(contamination):
+        return v.check_contamination(contamination)
+    fitted = copy.deepcopy(contamination).fit(scores)
+    labels = np.asarray(fitted.labels_).ravel()
+    if labels.shape != scores.shape or not np.isin(labels, (0, 1)).all():
+        raise ValueError(f"contamination: the thresholding object {type(contamination).__name__} must set labels_ "
+                         f"to one 0/1 label per training score ({len(scores)}); got shape {labels.shape}.")
+    return float(labels.mean())
+
+
 def process_decision_scores(detector):
-    """Set ``threshold_``, ``labels_``, ``_mu`` and ``_sigma`` from ``decision_scores_``, as PyOD does.
+    """Set ``threshold_``, ``labels_``, ``_mu`` and ``_sigma`` from ``decision_scores_``.
 
     PyOD's own ``_process_decision_scores`` treats any ``contamination`` that
     is not a Python float or int (``np.float32(0.1)``, say) as a thresholding
-    object and calls its ``fit``; here every real number in (0, 0.5] is a
-    fraction.
+    object; here every real number in (0, 0.5] is a fraction.
     """
-    contamination = v.check_contamination(detector.contamination)
-    scores = detector.decision_scores_
-    detector.threshold_ = np.percentile(scores, 100 * (1 - contamination))
+    scores = np.asarray(detector.decision_scores_)
+    fraction = _flagged_fraction(detector, scores)
+    detector.threshold_ = np.max(scores) if fraction <= 0 else np.percentile(scores, 100 * (1 - fraction))
     detector.labels_ = (scores > detector.threshold_).astype("int").ravel()
     detector._mu, detector._sigma = np.mean(scores), np.std(scores)
     return detector
+
+
+class ThresholdPredictMixin:
+    """``predict`` and ``predict_confidence`` from ``threshold_``, whatever ``contamination`` was.
+
+    PyOD's versions call ``contamination.predict`` for anything that is not a
+    Python float or int, and read ``contamination`` as a fraction for the
+    confidence; these use the fitted threshold and the fraction of training
+    rows it flags.
+    """
+
+    def predict(self, X, return_confidence=False):
+        """0/1 labels (1 = anomalous): ``decision_function(X) > threshold_``; optionally their confidence."""
+        check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
+        scores = self.decision_function(X)
+        prediction = (scores > self.threshold_).astype("int").ravel()
+        if return_confidence:
+            return prediction, self._confidence(scores)
+        return prediction
+
+    def predict_confidence(self, X):
+        """PyOD's confidence of each prediction (Perini et al., 2020), in [0, 1]."""
+        check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
+        return self._confidence(self.decision_function(X))
+
+    def _confidence(self, scores):
+        train = np.sort(np.asarray(self.decision_scores_))
+        n = len(train)
+        posterior = (1 + np.searchsorted(train, scores, side="right")) / (2 + n)
+        fraction = self.contamination
+        if not isinstance(fraction, numbers.Real) or isinstance(fraction, bool):
+            fraction = float(np.mean(self.labels_))  # a thresholding object or "prior": the fraction it flagged
+        confidence = 1 - binom.cdf(n - int(n * float(fraction)), n, posterior)
+        inlier = (scores <= self.threshold_).ravel()
+        confidence[inlier] = 1 - confidence[inlier]
+        return confidence
 
 
 def check_scores_state(detector):
