@@ -209,6 +209,7 @@ class NetworkChoice:
         "units_per_stage": lambda x: v.check_int(x, "units_per_stage"),
     }
     _auto_image_architecture = "resnet"
+    _default_conv_dims = (16, 32, 64)
 
     def _architecture(self, params):
         if params.architecture == "auto":
@@ -225,7 +226,7 @@ class NetworkChoice:
             return ResNetClassifier(params.input_shape, len(self.classes_), hidden or (16, 32, 64),
                                     params.units_per_stage)
         if hidden is None:
-            hidden = (256, 256) if architecture == "mlp" else (16, 32, 64)
+            hidden = (256, 256) if architecture == "mlp" else self._default_conv_dims
         return Classifier(n_features, len(self.classes_), hidden, None if architecture == "mlp" else params.input_shape)
 
     def _make_module(self, n_features, params):

@@ -75,17 +75,26 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
     attack_steps : int, default=10
     attack_step_size : float or None, default=None
         ``None``: ``2.5 * eps / attack_steps``.
-    switch_fraction : float in [0, 1], default=0.5
-        SOVR's fraction of each batch trained with OVR.
+    switch_fraction : float in [0, 1], default=0.1
+        SOVR's fraction of each batch trained with OVR. Chosen by measurement
+        (PGD-AT on sklearn's digits, eps 0.1, seeds 0-2, APGD-CE and APGD-T
+        robust accuracy): 0.1 / 0.25 / 0.5 / 0.75 gave 72.2 / 71.5 / 70.9 /
+        69.5%, cross-entropy alone 72.8%, OVR alone 67.5%.
     trades_beta : float >= 0, default=6.0
         TRADES' weight of the KL term.
     clip : tuple (low, high), default=(0.0, 1.0)
         The input range; with adversarial training every row of ``X`` must lie in it.
     hidden_dims, input_shape, architecture, units_per_stage
         The network, as in ``pu_detect.RCEClassifier``, except that images
-        get the small conv net by default (``architecture="auto"``): each
-        adversarial step costs ``attack_steps + 1`` forward-backward passes.
-    epochs, batch_size, lr, weight_decay, optimizer, momentum, lr_milestones,
+        get the conv net by default (``architecture="auto"``; each
+        adversarial step costs ``attack_steps + 1`` forward-backward passes,
+        too many for the ResNet's recipe on a CPU), with 32 and 64 channels
+        and 256 dense units unless ``hidden_dims`` says otherwise: on the
+        7,000 MNIST training images (seed 0) PGD-AT at eps 0.3 reached 97.3%
+        clean and 89.3% PGD-40 accuracy with it in 30 epochs (1,183 s on a
+        shared CPU), the 16 / 32 / 64 net 81.7% and 52.1% in 20.
+    epochs : int, default=30
+    batch_size, lr, weight_decay, optimizer, momentum, lr_milestones,
     validation_fraction, n_iter_no_change, device, random_state, verbose, flush_subnormals
         As in ``pu_detect.RCEClassifier``.
 
@@ -107,6 +116,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
     """
 
     _auto_image_architecture = "conv"
+    _default_conv_dims = (32, 64, 256)
     _parameter_checks = {
         "loss": lambda x: v.check_option(x, "loss", _LOSSES),
         "head": lambda x: v.check_option(x, "head", HEADS),
@@ -135,14 +145,14 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         norm="linf",
         attack_steps=10,
         attack_step_size=None,
-        switch_fraction=0.5,
+        switch_fraction=0.1,
         trades_beta=6.0,
         clip=(0.0, 1.0),
         hidden_dims=None,
         input_shape=None,
         architecture="auto",
         units_per_stage=1,
-        epochs=20,
+        epochs=30,
         batch_size=128,
         lr=None,
         weight_decay=None,
