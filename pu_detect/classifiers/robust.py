@@ -21,12 +21,12 @@ from torch.nn.functional import cross_entropy
 from ..attacks._core import check_clip
 from ..attacks.gradient import NORMS, check_norm_eps, pgd_tensor, projected_gradient_steps
 from ..engine import predict_float64
-from ..losses import one_vs_rest_loss, softmax_kl, sovr_loss, trades_loss
-from ..networks import HEADS, with_head
+from ..losses import mmc_loss, one_vs_rest_loss, softmax_kl, sovr_loss, trades_loss
+from ..networks import HEADS, MaxMahalanobisHead, with_head
 from ..utils import validation as v
 from .base import BaseNeuralClassifier, NetworkChoice
 
-_LOSSES = ("ce", "ovr", "sovr")
+_LOSSES = ("ce", "ovr", "sovr", "mmc")
 _TRAINING = ("pgd", "trades")  # or None
 
 
@@ -56,14 +56,22 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         (``pu_detect.losses.one_vs_rest_loss``); ``"sovr"``: OVR on the
         ``switch_fraction`` of each batch with the smallest logit margins, CE
         on the rest (``pu_detect.losses.sovr_loss``; the switching rule is
-        this library's, see there).
-    head : {"linear", "tanh", "bounded"}, default="linear"
+        this library's, see there); ``"mmc"``: the Max-Mahalanobis centre loss
+        ``||z - mu_y||^2 / 2`` (Pang et al., ICLR 2020; needs
+        ``head="max_mahalanobis"``).
+    head : {"linear", "tanh", "bounded", "max_mahalanobis"}, default="linear"
         What the logits pass through before softmax
         (``pu_detect.networks.LogitBound``): nothing; ``logit_bound *
         tanh(z / logit_bound)`` (the paper's negative case); or the library's
-        bounded function with a finite optimum (``pu_detect.networks.heads``).
+        bounded function with a finite optimum (``pu_detect.networks.heads``);
+        or ``"max_mahalanobis"``: logits ``-||z - mu_i||^2`` to fixed
+        Max-Mahalanobis centres of radius ``centre_radius``
+        (``pu_detect.networks.MaxMahalanobisHead``); with ``loss="ce"`` that is
+        MMLDA (Pang et al., ICML 2018), with ``loss="mmc"`` the MMC loss.
     logit_bound : float > 0, default=1.0
         The bound of the tanh and bounded heads.
+    centre_radius : float > 0, default=10.0
+        ``C_MM``, the radius of the Max-Mahalanobis centres (the papers' MMC-10).
     adversarial_training : {None, "pgd", "trades"}, default=None
         ``"pgd"``: each step trains on PGD adversarial rows (Madry et al.)
         crafted on the cross-entropy from a random start, with the network in
@@ -121,6 +129,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         "loss": lambda x: v.check_option(x, "loss", _LOSSES),
         "head": lambda x: v.check_option(x, "head", HEADS),
         "logit_bound": lambda x: v.check_float(x, "logit_bound", 0.0, np.inf),
+        "centre_radius": lambda x: v.check_float(x, "centre_radius", 0.0, np.inf),
         "adversarial_training": lambda x: None if x is None else v.check_option(x, "adversarial_training",
                                                                                    _TRAINING),
         "eps": lambda x: v.check_float(x, "eps", 0.0, np.inf),
@@ -140,6 +149,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         loss="ce",
         head="linear",
         logit_bound=1.0,
+        centre_radius=10.0,
         adversarial_training=None,
         eps=0.3,
         norm="linf",
@@ -169,6 +179,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         self.loss = loss
         self.head = head
         self.logit_bound = logit_bound
+        self.centre_radius = centre_radius
         self.adversarial_training = adversarial_training
         self.eps = eps
         self.norm = norm
@@ -203,6 +214,8 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         self
         """
         params = v.check_params(self)
+        if params.loss == "mmc" and params.head != "max_mahalanobis":
+            v._fail("head", "'max_mahalanobis' with loss='mmc'", params.head)
         if params.adversarial_training is not None:
             check_norm_eps(params.eps, params.clip, params.norm)
             if params.adversarial_training == "trades" and params.loss != "ce":
@@ -215,15 +228,18 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         return super().fit(X, y)
 
     def _make_module(self, n_features, params):
-        return with_head(self._network(n_features, params), params.head, params.logit_bound)
+        bound = params.centre_radius if params.head == "max_mahalanobis" else params.logit_bound
+        return with_head(self._network(n_features, params), params.head, bound)
 
     def _loss(self, params):
         if params.loss == "ce":
             loss = lambda z, t: cross_entropy(z, t)  # noqa: E731
         elif params.loss == "ovr":
             loss = lambda z, t: one_vs_rest_loss(z, t, reduction="mean")  # noqa: E731
-        else:
+        elif params.loss == "sovr":
             loss = lambda z, t: sovr_loss(z, t, params.switch_fraction)  # noqa: E731
+        else:
+            loss = mmc_loss
         training = params.adversarial_training
         if training is None:
             return lambda module, x, t, generator: loss(module(x), t)
@@ -254,11 +270,13 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         return f"RobustClassifier ({params.loss}, {params.head} head, {training} training)"
 
     def pre_logits(self, X):
-        """The inputs of the logit bound (the logits themselves for ``head="linear"``), shape (n, n_classes)."""
+        """The inputs of the logit bound (the logits for ``head="linear"``; ``z`` for the Max-Mahalanobis head)."""
         X = self._rows(X)
 
         def pre_logits(module, x):
             head = module.head
+            if isinstance(head, MaxMahalanobisHead):
+                return head.linear(module.features(x))
             return (head[0] if isinstance(head, torch.nn.Sequential) else head)(module.features(x))
 
         return predict_float64(self.module_, pre_logits, X)

@@ -135,6 +135,22 @@ def softmax_kl(logits_p, logits_q):
     return (log_p.exp() * (log_p - log_q)).sum(dim=1)
 
 
+def mmc_loss(logits, target, reduction="mean"):
+    """Max-Mahalanobis centre loss (Pang et al., ICLR 2020): ``||z - mu_y||^2 / 2`` per row.
+
+    Takes the logits ``-||z - mu_i||^2`` of a ``pu_detect.networks.MaxMahalanobisHead``,
+    so the loss is half the negated true-class logit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> mmc_loss(torch.tensor([[-4.0, -1.0]]), torch.tensor([0]))  # ||z - mu_0||^2 = 4
+    tensor(2.)
+    """
+    _check_logits_target(logits, target)
+    return _reduce(-0.5 * logits.gather(1, target[:, None]).squeeze(1), reduction)
+
+
 def reversed_softmax(logits):
     """Class probabilities of an RCE-trained network: ``softmax(-Z)``.
 

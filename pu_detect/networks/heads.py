@@ -1,4 +1,4 @@
-"""Functions applied to the logits before softmax: none, tanh, or a bounded function with a finite optimum.
+"""Heads before softmax: linear, tanh, a bounded function with a finite optimum, or Max-Mahalanobis centres.
 
 Kanai et al. (IJCNN 2021, arXiv 2010.02558) show that bounding the logits
 with tanh does not make them small where it matters: tanh reaches its bound
@@ -12,12 +12,16 @@ this library's own function with that property:
 odd, of slope 1 at 0, bounded by ``b`` in absolute value, and reaching
 ``+-b`` at ``z = +-2 b`` (beyond which it decreases again), so the logit
 margin is largest at pre-logits of size ``2 b``.
+
+``MaxMahalanobisHead`` gives logits ``-||z - mu_i||^2`` to fixed centres
+(Pang et al., ICML 2018 / ICLR 2020), for the MMLDA (cross-entropy on these
+logits) and MMC (``pu_detect.losses.mmc_loss``) objectives.
 """
 
 import torch
 from torch import nn
 
-HEADS = ("linear", "tanh", "bounded")
+HEADS = ("linear", "tanh", "bounded", "max_mahalanobis")
 
 
 def bounded_logit(z, bound=1.0):
@@ -60,10 +64,76 @@ class LogitBound(nn.Module):
 def with_head(network, head, bound=1.0):
     """``network`` (a classifier with ``features`` and a linear ``head``) with ``head`` after its logits.
 
-    ``"linear"`` returns it unchanged; otherwise its ``head`` becomes
-    ``Sequential(linear head, LogitBound(head, bound))``, so ``head[0]`` gives
-    the pre-logits and ``features`` is unchanged.
+    ``"linear"`` returns it unchanged; ``"tanh"`` / ``"bounded"`` make its
+    ``head`` ``Sequential(linear head, LogitBound(head, bound))``, so
+    ``head[0]`` gives the pre-logits; ``"max_mahalanobis"`` replaces it by a
+    ``MaxMahalanobisHead`` of radius ``bound``. ``features`` is unchanged.
     """
-    if head != "linear":
+    if head == "max_mahalanobis":
+        linear = network.head
+        network.head = MaxMahalanobisHead(linear.in_features, linear.out_features, bound)
+    elif head != "linear":
         network.head = nn.Sequential(network.head, LogitBound(head, bound))
     return network
+
+
+def max_mahalanobis_centres(n_classes, dim, radius=10.0):
+    """Pang et al.'s Max-Mahalanobis centres: a regular simplex of ``n_classes`` points on a sphere.
+
+    The construction of the authors' code: ``mu_1 = e_1``; for each next
+    centre, its first coordinates make its inner product with every earlier
+    centre ``-1 / (L - 1)``, and its own coordinate brings it to unit norm;
+    then all are scaled by ``radius``. Pairwise inner products are
+    ``-radius^2 / (L - 1)``. Needs ``dim >= n_classes - 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> mu = max_mahalanobis_centres(3, 2, radius=1.0)
+    >>> torch.round(mu @ mu.T, decimals=4)
+    tensor([[ 1.0000, -0.5000, -0.5000],
+            [-0.5000,  1.0000, -0.5000],
+            [-0.5000, -0.5000,  1.0000]], dtype=torch.float64)
+    """
+    if n_classes < 2 or dim < n_classes - 1:
+        raise ValueError(f"dim must be at least n_classes - 1 = {n_classes - 1} for the simplex construction; "
+                         f"got dim={dim} for {n_classes} classes.")
+    mu = torch.zeros(n_classes, dim, dtype=torch.float64)
+    mu[0, 0] = 1.0
+    for k in range(1, n_classes):
+        for j in range(k):
+            mu[k, j] = -(1 / (n_classes - 1) + mu[k] @ mu[j]) / mu[j, j]
+        if k < dim:
+            mu[k, k] = torch.sqrt(torch.abs(1 - mu[k] @ mu[k]))
+    return radius * mu
+
+
+class MaxMahalanobisHead(nn.Module):
+    """Logits ``-||z - mu_i||^2`` of a linear map ``z`` of the features to fixed Max-Mahalanobis centres.
+
+    The centres (``max_mahalanobis_centres``, in ``dim = in_features``
+    dimensions) are a buffer, not learned. The linear map before them is this
+    library's: ReLU features are non-negative and could not reach centres
+    with negative coordinates.
+    """
+
+    def __init__(self, in_features, n_classes, radius=10.0):
+        super().__init__()
+        self.n_classes, self.radius = n_classes, float(radius)
+        self.linear = nn.Linear(in_features, in_features)
+        self.register_buffer("centres", torch.empty(n_classes, in_features))
+        self.reset_buffers()
+
+    def reset_buffers(self):
+        """Fill ``centres`` (also after a build on the meta device)."""
+        if self.centres.device.type != "meta":
+            with torch.no_grad():
+                centres = max_mahalanobis_centres(self.n_classes, self.centres.shape[1], self.radius)
+                self.centres.copy_(centres.to(self.centres.dtype))
+
+    def forward(self, features):
+        z = self.linear(features)
+        return -((z[:, None, :] - self.centres[None]) ** 2).sum(dim=2)
+
+    def extra_repr(self):
+        return f"n_classes={self.n_classes}, radius={self.radius}"

@@ -11,9 +11,12 @@ def init_parameters(module, generator):
 
     Linear and conv layers get torch's default (Kaiming-uniform weights with
     ``a = sqrt(5)``, uniform biases in ``+-1/sqrt(fan_in)``); normalisation
-    layers their ones and zeros.
+    layers their ones and zeros; a layer with fixed buffers (such as the
+    Max-Mahalanobis centres) recomputes them in its ``reset_buffers()``.
     """
     for layer in module.modules():
+        if callable(getattr(layer, "reset_buffers", None)):
+            layer.reset_buffers()
         if isinstance(layer, (nn.Linear, nn.Conv2d)):
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
             if layer.bias is not None:

@@ -72,3 +72,33 @@ def test_bounded_logit_is_bounded_with_a_finite_optimum():
     assert (tanh[z > 0].diff() >= 0).all() and tanh.max() < 1.0 + 1e-6
     with pytest.raises(ValueError, match="kind must be"):
         LogitBound("relu")
+
+
+def test_max_mahalanobis_centres_are_a_regular_simplex():
+    from pu_detect.networks import max_mahalanobis_centres
+
+    for n_classes, dim in ((10, 64), (10, 9), (3, 5)):
+        mu = max_mahalanobis_centres(n_classes, dim, radius=10.0)
+        gram = mu @ mu.T
+        off = gram[~torch.eye(n_classes, dtype=torch.bool)]
+        torch.testing.assert_close(gram.diagonal(), torch.full((n_classes,), 100.0, dtype=torch.float64))
+        torch.testing.assert_close(off, torch.full_like(off, -100.0 / (n_classes - 1)))
+    with pytest.raises(ValueError, match="dim must be at least n_classes - 1"):
+        max_mahalanobis_centres(10, 8)
+
+
+def test_mmc_loss_by_hand():
+    from pu_detect.losses import mmc_loss
+    from pu_detect.networks import MaxMahalanobisHead
+
+    head = MaxMahalanobisHead(2, 3, radius=1.0)
+    with torch.no_grad():
+        head.linear.weight.copy_(torch.eye(2))
+        head.linear.bias.zero_()
+    z = torch.tensor([[1.0, 0.0]])  # exactly the first centre, e_1
+    logits = head(z)
+    distances = ((z - head.centres) ** 2).sum(dim=1)
+    torch.testing.assert_close(logits[0], -distances)
+    assert logits[0, 0].item() == pytest.approx(0.0, abs=1e-6) and logits.argmax().item() == 0
+    assert mmc_loss(logits, torch.tensor([1])).item() == pytest.approx(distances[1].item() / 2)  # (1 + 1/2)^2 + 3/4
+    assert distances[1].item() == pytest.approx(3.0)
