@@ -6,7 +6,8 @@ labeled anomalies (positive-unlabeled learning); every estimator has ``fit``,
 Adversarial-example detection: ``RCEClassifier`` (reverse cross-entropy
 training) with the K-density, non-ME and confidence detectors, and the
 attacks of ``pu_detect.attacks``. Robust classifiers: ``RobustClassifier``
-(PGD / TRADES adversarial training, OVR and SOVR losses, bounded logits),
+(PGD / TRADES adversarial training, OVR and SOVR losses, bounded logits,
+Max-Mahalanobis heads) and ``ADPEnsembleClassifier`` (ADP ensembles),
 evaluated with ``pu_detect.attacks.apgd`` or ``autoattack``.
 
 Layout: ``engine`` (training loop, optimisers, inference) and ``networks`` /
@@ -17,10 +18,10 @@ the benchmark, ``utils`` holds validation, atomic writes and discovery.
 
 from .adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector
 from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUGradientBoosting, PUSearchCV
-from .classifiers import RCEClassifier, RobustClassifier
+from .classifiers import ADPEnsembleClassifier, RCEClassifier, RobustClassifier
 
 __all__ = [
-    "ABC", "Autoencoder", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
+    "ABC", "ADPEnsembleClassifier", "Autoencoder", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
     "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting", "PUSearchCV", "RCEClassifier",
     "RobustClassifier",
 ]

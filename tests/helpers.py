@@ -30,6 +30,7 @@ SELECTION_CONFIGS = {
 }
 #: Constructor arguments of each neural classifier for the common checks.
 CLASSIFIER_CONFIGS = {
+    "ADPEnsembleClassifier": dict(n_members=2, hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
     "RCEClassifier": dict(hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
     # sklearn's check data are not inside clip, so its checks run the standard-training path;
     # tests/classifiers/test_robust.py covers adversarial training.

@@ -2,14 +2,15 @@
 
 ``RCEClassifier`` (reverse cross-entropy, Pang et al. 2018) and
 ``RobustClassifier`` (adversarial training, OVR / SOVR losses, bounded
-logits); each new family (Max-Mahalanobis, ensembles, generative) is one
-more module here. ``torch_classifier`` (from ``pu_detect.attacks.adapter``) turns any
+logits, Max-Mahalanobis heads) and ``ADPEnsembleClassifier`` (ADP ensembles);
+each new family (generative, confidence-calibrated) is one more module here. ``torch_classifier`` (from ``pu_detect.attacks.adapter``) turns any
 fitted classifier into the torch functions the detectors and attacks use.
 """
 
 from ..attacks.adapter import TorchClassifier, class_indices, torch_classifier
 from .base import BaseNeuralClassifier
+from .ensembles import ADPEnsembleClassifier
 from .rce import RCEClassifier
 from .robust import RobustClassifier
 
-__all__ = ["BaseNeuralClassifier", "RCEClassifier", "RobustClassifier", "TorchClassifier", "class_indices", "torch_classifier"]
+__all__ = ["ADPEnsembleClassifier", "BaseNeuralClassifier", "RCEClassifier", "RobustClassifier", "TorchClassifier", "class_indices", "torch_classifier"]

@@ -46,6 +46,63 @@ def _frozen(module):
         module.train(training)
 
 
+#: The parameters of the training attack, shared by the classifiers that train adversarially.
+ADVERSARIAL_PARAMETER_CHECKS = {
+    "adversarial_training": lambda x: None if x is None else v.check_option(x, "adversarial_training", _TRAINING),
+    "eps": lambda x: v.check_float(x, "eps", 0.0, np.inf),
+    "norm": lambda x: v.check_option(x, "norm", NORMS),
+    "attack_steps": lambda x: v.check_int(x, "attack_steps"),
+    "attack_step_size": lambda x: None if x is None else v.check_float(x, "attack_step_size", 0.0, np.inf),
+    "trades_beta": lambda x: v.check_float(x, "trades_beta", 0.0, np.inf, low_inclusive=True),
+    "clip": check_clip,
+}
+
+
+def check_adversarial_rows(params, X):
+    """With adversarial training: ``eps`` fits the ``norm`` and ``clip``, and every row of ``X`` is inside ``clip``."""
+    if params.adversarial_training is None:
+        return
+    check_norm_eps(params.eps, params.clip, params.norm)
+    rows = v.check_rows(X)
+    low, high = params.clip
+    if rows.size and (rows.min() < low - 1e-6 or rows.max() > high + 1e-6):
+        v._fail("X", f"values inside clip={params.clip} for adversarial training",
+                f"values in [{rows.min():.3g}, {rows.max():.3g}]")
+
+
+def adversarial_objective(params, clean_loss):
+    """The training loss ``(module, x, target, generator) -> scalar`` of ``params.adversarial_training``.
+
+    ``None``: ``clean_loss(module, x, t)``; ``"pgd"``: ``clean_loss`` on PGD rows
+    crafted on the cross-entropy of ``module(x)`` from a random start (drawn from
+    the training loop's generator), with ``module`` frozen in eval mode;
+    ``"trades"``: ``trades_loss`` with rows crafted on its KL term.
+    """
+    training = params.adversarial_training
+    if training is None:
+        return lambda module, x, t, generator: clean_loss(module, x, t)
+    eps, norm, clip, steps = params.eps, params.norm, params.clip, params.attack_steps
+    step_size = 2.5 * eps / steps if params.attack_step_size is None else params.attack_step_size
+    if training == "pgd":
+        def adversarial_loss(module, x, t, generator):
+            with _frozen(module):
+                x_adv = pgd_tensor(module, x, t, eps=eps, steps=steps, step_size=step_size, clip=clip,
+                                   generator=generator, norm=norm)
+            return clean_loss(module, x_adv, t)
+
+        return adversarial_loss
+
+    def trades(module, x, t, generator):
+        with _frozen(module):
+            clean = module(x).detach()
+            start = torch.clamp(x + 0.001 * torch.randn(x.shape, generator=generator).to(x.device), *clip)
+            x_adv = projected_gradient_steps(lambda z: softmax_kl(clean, module(z)).sum(), x, eps=eps,
+                                             steps=steps, step_size=step_size, clip=clip, norm=norm, start=start)
+        return trades_loss(module(x), module(x_adv), t, params.trades_beta)
+
+    return trades
+
+
 class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
     """A neural classifier with adversarial training, a robust loss and an optional bound on its logits.
 
@@ -130,16 +187,9 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         "head": lambda x: v.check_option(x, "head", HEADS),
         "logit_bound": lambda x: v.check_float(x, "logit_bound", 0.0, np.inf),
         "centre_radius": lambda x: v.check_float(x, "centre_radius", 0.0, np.inf),
-        "adversarial_training": lambda x: None if x is None else v.check_option(x, "adversarial_training",
-                                                                                   _TRAINING),
-        "eps": lambda x: v.check_float(x, "eps", 0.0, np.inf),
-        "norm": lambda x: v.check_option(x, "norm", NORMS),
-        "attack_steps": lambda x: v.check_int(x, "attack_steps"),
-        "attack_step_size": lambda x: None if x is None else v.check_float(x, "attack_step_size", 0.0, np.inf),
+        **ADVERSARIAL_PARAMETER_CHECKS,
         "switch_fraction": lambda x: v.check_float(x, "switch_fraction", 0.0, 1.0, low_inclusive=True,
                                                    high_inclusive=True),
-        "trades_beta": lambda x: v.check_float(x, "trades_beta", 0.0, np.inf, low_inclusive=True),
-        "clip": check_clip,
         **NetworkChoice._parameter_checks,
         **BaseNeuralClassifier._parameter_checks,
     }
@@ -214,24 +264,22 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         self
         """
         params = v.check_params(self)
+        self._check_combination(params)
+        check_adversarial_rows(params, X)
+        return super().fit(X, y)
+
+    def _check_combination(self, params):
         if params.loss == "mmc" and params.head != "max_mahalanobis":
             v._fail("head", "'max_mahalanobis' with loss='mmc'", params.head)
-        if params.adversarial_training is not None:
-            check_norm_eps(params.eps, params.clip, params.norm)
-            if params.adversarial_training == "trades" and params.loss != "ce":
-                v._fail("loss", "'ce' with adversarial_training='trades' (TRADES has its own loss)", params.loss)
-            rows = v.check_rows(X)
-            low, high = params.clip
-            if rows.size and (rows.min() < low - 1e-6 or rows.max() > high + 1e-6):
-                v._fail("X", f"values inside clip={params.clip} for adversarial training",
-                        f"values in [{rows.min():.3g}, {rows.max():.3g}]")
-        return super().fit(X, y)
+        if params.adversarial_training == "trades" and params.loss != "ce":
+            v._fail("loss", "'ce' with adversarial_training='trades' (TRADES has its own loss)", params.loss)
 
     def _make_module(self, n_features, params):
         bound = params.centre_radius if params.head == "max_mahalanobis" else params.logit_bound
         return with_head(self._network(n_features, params), params.head, bound)
 
-    def _loss(self, params):
+    def _clean_loss(self, params):
+        """``(module, x, target) -> scalar``: the loss on rows ``x`` as they are."""
         if params.loss == "ce":
             loss = lambda z, t: cross_entropy(z, t)  # noqa: E731
         elif params.loss == "ovr":
@@ -240,30 +288,10 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
             loss = lambda z, t: sovr_loss(z, t, params.switch_fraction)  # noqa: E731
         else:
             loss = mmc_loss
-        training = params.adversarial_training
-        if training is None:
-            return lambda module, x, t, generator: loss(module(x), t)
-        eps, norm, clip, steps = params.eps, params.norm, params.clip, params.attack_steps
-        step_size = 2.5 * eps / steps if params.attack_step_size is None else params.attack_step_size
-        if training == "pgd":
-            def adversarial_loss(module, x, t, generator):
-                with _frozen(module):
-                    x_adv = pgd_tensor(module, x, t, eps=eps, steps=steps, step_size=step_size, clip=clip,
-                                       generator=generator, norm=norm)
-                return loss(module(x_adv), t)
+        return lambda module, x, t: loss(module(x), t)
 
-            return adversarial_loss
-
-        def trades(module, x, t, generator):
-            with _frozen(module):
-                clean = module(x).detach()
-                start = torch.clamp(x + 0.001 * torch.randn(x.shape, generator=generator).to(x.device), *clip)
-                x_adv = projected_gradient_steps(lambda z: softmax_kl(clean, module(z)).sum(), x, eps=eps,
-                                                 steps=steps, step_size=step_size, clip=clip, norm=norm,
-                                                 start=start)
-            return trades_loss(module(x), module(x_adv), t, params.trades_beta)
-
-        return trades
+    def _loss(self, params):
+        return adversarial_objective(params, self._clean_loss(params))
 
     def _description(self, params):
         training = params.adversarial_training or "standard"

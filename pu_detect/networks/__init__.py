@@ -11,11 +11,11 @@ building one never reads or advances torch's global random state.
 """
 
 from .autoencoders import ConvAutoencoder, MLPAutoencoder, autoencoder
-from .classifiers import Classifier
+from .classifiers import Classifier, Ensemble
 from .heads import HEADS, LogitBound, MaxMahalanobisHead, bounded_logit, max_mahalanobis_centres, with_head
 from .init import build, init_parameters
 from .layers import mlp
 from .resnet import ResNetClassifier
 
-__all__ = ["Classifier", "ConvAutoencoder", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier",
+__all__ = ["Classifier", "ConvAutoencoder", "Ensemble", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier",
            "autoencoder", "bounded_logit", "build", "init_parameters", "max_mahalanobis_centres", "mlp", "with_head"]

@@ -2,6 +2,7 @@
 
 import math
 
+import torch
 from torch import nn
 
 from .layers import _conv
@@ -43,3 +44,29 @@ class Classifier(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x))
+
+
+class Ensemble(nn.Module):
+    """Member classifiers whose averaged softmax is the prediction: ``forward`` returns its log.
+
+    ``member_logits(x)`` gives each member's logits (for an ensemble loss);
+    ``softmax(forward(x))`` is the mean of the members' softmax outputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = Ensemble([Classifier(4, 3, (8,)), Classifier(4, 3, (8,))])
+    >>> bool(torch.allclose(torch.softmax(net(torch.zeros(2, 4)), 1).sum(1), torch.ones(2)))
+    True
+    """
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def member_logits(self, x):
+        return [member(x) for member in self.members]
+
+    def forward(self, x):
+        log_p = torch.stack([torch.log_softmax(z, dim=1) for z in self.member_logits(x)])
+        return torch.logsumexp(log_p, dim=0) - math.log(len(self.members))

@@ -1,0 +1,66 @@
+"""The Adaptive Diversity Promoting (ADP) ensemble loss (Pang et al., ICML 2019), as a pure function.
+
+References
+----------
+Pang, Xu, Du, Chen and Zhu, "Improving Adversarial Robustness via Promoting
+Ensemble Diversity", ICML 2019.
+"""
+
+import torch
+from torch.nn.functional import cross_entropy
+
+from ._reduction import _reduce
+
+#: Added inside the entropy's log, as in the authors' code.
+ENTROPY_EPS = 1e-20
+
+
+def ensemble_diversity(member_logits, target, delta=1e-6):
+    """``log det(M^T M + delta I)`` per row: the log ensemble diversity of ADP.
+
+    ``M``'s columns are the members' predictions with the true class left
+    out (their *non-maximal* predictions), each scaled to unit L2 norm.
+
+    Examples
+    --------
+    >>> import torch
+    >>> same = [torch.tensor([[0.0, 1.0, 2.0]])] * 2  # identical members: M^T M is singular
+    >>> float(ensemble_diversity(same, torch.tensor([0]))[0]) < -10
+    True
+    """
+    p = torch.stack([torch.softmax(z, dim=1) for z in member_logits], dim=2)  # (n, L, K)
+    keep = torch.ones(p.shape[:2], dtype=torch.bool, device=p.device).scatter(1, target[:, None], False)
+    non_true = p[keep].view(p.shape[0], p.shape[1] - 1, p.shape[2])
+    non_true = non_true / non_true.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    gram = non_true.transpose(1, 2) @ non_true
+    return torch.logdet(gram + delta * torch.eye(gram.shape[1], dtype=gram.dtype, device=gram.device))
+
+
+def adp_loss(member_logits, target, alpha=2.0, beta=0.5, delta=1e-6, reduction="mean"):
+    """ADP: ``sum_k CE(z_k, y) - alpha H(mean_k softmax z_k) - beta log(ED + delta)`` per row.
+
+    ``H`` is the Shannon entropy of the ensemble's averaged prediction and
+    ``log(ED + delta)`` is ``ensemble_diversity``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = [torch.zeros(1, 3), torch.zeros(1, 3)]  # both uniform: CE log 3 each, H = log 3
+    >>> round(float(adp_loss(z, torch.tensor([0]), alpha=2.0, beta=0.0)), 4)  # 2 log 3 - 2 log 3
+    0.0
+    """
+    if not member_logits or any(z.shape != member_logits[0].shape for z in member_logits):
+        raise ValueError("member_logits must be a non-empty list of logits of one shape; got shapes "
+                         f"{[tuple(z.shape) for z in member_logits]}.")
+    n_rows, n_classes = member_logits[0].shape
+    if n_classes < 2 or target.shape != (n_rows,) or (
+            n_rows and not 0 <= int(target.min()) <= int(target.max()) < n_classes):
+        raise ValueError(f"target must be one class index in [0, {n_classes}) per row ({n_rows} rows); "
+                         f"got shape {tuple(target.shape)}.")
+    ce = sum(cross_entropy(z, target, reduction="none") for z in member_logits)
+    mean = torch.stack([torch.softmax(z, dim=1) for z in member_logits]).mean(dim=0)
+    entropy = -(mean * torch.log(mean + ENTROPY_EPS)).sum(dim=1)
+    values = ce - alpha * entropy
+    if beta:
+        values = values - beta * ensemble_diversity(member_logits, target, delta)
+    return _reduce(values, reduction)
