@@ -15,7 +15,10 @@ stages and a dense layer, Adam, 20 epochs); ``resnet8`` and ``resnet32`` are the
 pre-activation ResNet (1 or 5 units per stage, 64-d pooled features) trained their way (SGD,
 momentum 0.9, lr 0.1 divided by 10 at half and three quarters, weight decay 2e-4, batch 128) for
 --resnet-epochs epochs; ``default`` is today's ``RCEClassifier(input_shape=(1, 28, 28))`` (ResNet-8
-with that recipe, 20 epochs).
+with that recipe, 20 epochs); ``default-no-decay`` and ``default-60-epochs`` change one thing of it
+(weight decay 0; 60 epochs), to see whether RCE's Confidence column depends on its logit scale. Each
+row also has the median top-class probability of the clean and the adversarial rows of the
+successful pairs.
 """
 
 import argparse
@@ -29,7 +32,7 @@ from _paths import add_data_dir_argument, data_dir
 from sklearn.model_selection import train_test_split
 
 from pu_detect import ConfidenceDetector, KDensityDetector, NonMEDetector, RCEClassifier, attacks
-from pu_detect.adversarial import detection_auc
+from pu_detect.adversarial import detection_auc, successful_pairs
 from pu_detect.datasets import load_mnist
 
 EPS = 0.16
@@ -40,6 +43,11 @@ SETTINGS = {
     "default": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), random_state=seed),
     "resnet8": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), architecture="resnet",
                                                         units_per_stage=1, epochs=epochs, random_state=seed, **SGD),
+    # the Confidence column: does RCE's logit scale (clean confidence) grow without weight decay or with longer training?
+    "default-no-decay": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), weight_decay=0.0,
+                                                                 random_state=seed),
+    "default-60-epochs": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), epochs=60,
+                                                                  random_state=seed),
     "resnet32": lambda loss, seed, epochs: RCEClassifier(loss=loss, input_shape=(1, 28, 28), architecture="resnet",
                                                          units_per_stage=5, epochs=epochs, random_state=seed, **SGD),
 }
@@ -49,7 +57,8 @@ ATTACKS = {
     "ILCM": lambda clf, X, y: attacks.ilcm(clf, X, EPS, steps=10),
 }
 PAPER_BANDWIDTH = {"rce": 0.1 / 0.26, "ce": 1 / 0.26}
-FIELDS = ["setting", "loss", "seed", "attack", "detector", "auc", "n_pairs", "accuracy", "fit_seconds"]
+FIELDS = ["setting", "loss", "seed", "attack", "detector", "auc", "n_pairs", "accuracy", "fit_seconds",
+          "clean_confidence_median", "adversarial_confidence_median"]
 
 
 def main():
@@ -60,6 +69,7 @@ def main():
     parser.add_argument("--n-attack", type=int, default=1000)
     parser.add_argument("--resnet-epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--losses", nargs="+", default=["ce", "rce"], choices=["ce", "rce"])
     args = parser.parse_args()
     mnist = data_dir(parser, args)
     torch.set_num_threads(1)
@@ -71,13 +81,14 @@ def main():
         with open(args.out, newline="") as f:
             done = {(r["setting"], r["loss"], r["seed"]) for r in csv.DictReader(f)}
     for setting in args.settings:
-        for loss in ("ce", "rce"):
+        for loss in args.losses:
             if (setting, loss, str(args.seed)) in done:
                 continue
             start = time.perf_counter()
             clf = SETTINGS[setting](loss, args.seed, args.resnet_epochs).fit(X_train, y_train)
             fit_seconds = time.perf_counter() - start
             accuracy = clf.score(X_test, y_test)
+            clean_confidence = clf.predict_proba(X_test).max(axis=1)
             detectors = {
                 "Confidence": ConfidenceDetector(clf).fit(X_train),
                 "non-ME": NonMEDetector(clf).fit(X_train),
@@ -87,19 +98,38 @@ def main():
             rows = []
             for attack, run in ATTACKS.items():
                 X_adv = run(clf, X_test, y_test)
+                hit = successful_pairs(clf, X_test, X_adv, y_test)
+                medians = dict(clean_confidence_median=f"{np.median(clean_confidence[hit]):.4f}",
+                               adversarial_confidence_median=f"{np.median(clf.predict_proba(X_adv[hit]).max(1)):.4f}")
                 for name, detector in detectors.items():
                     auc, n_pairs = detection_auc(detector, X_test, X_adv, y_test)
                     rows.append(dict(setting=setting, loss=loss, seed=args.seed, attack=attack, detector=name,
                                      auc=f"{auc:.4f}", n_pairs=n_pairs, accuracy=f"{accuracy:.4f}",
-                                     fit_seconds=f"{fit_seconds:.0f}"))
-            new = not os.path.exists(args.out)
-            with open(args.out, "a", newline="") as f:
-                writer = csv.DictWriter(f, FIELDS)
-                if new:
-                    writer.writeheader()
-                writer.writerows(rows)
+                                     fit_seconds=f"{fit_seconds:.0f}", **medians))
+            append_rows(args.out, rows)
             print(setting, loss, f"acc {accuracy:.4f}", f"{fit_seconds:.0f} s",
                   {(r["attack"], r["detector"]): r["auc"] for r in rows}, flush=True)
+
+
+def append_rows(path, rows):
+    """Append ``rows``; a file written before the confidence columns existed is rewritten with them (blank)."""
+    old = []
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != FIELDS:
+                old = list(reader)
+    if old:
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, FIELDS, restval="")
+            writer.writeheader()
+            writer.writerows(old)
+    new = not os.path.exists(path)
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, FIELDS, restval="")
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
 
 
 if __name__ == "__main__":
