@@ -125,7 +125,7 @@ def summarise(out):
         rows = list(csv.DictReader(f))
     columns = ["clean_accuracy", *(f"pgd40_linf_{e}" for e in LINF), *(f"pgd40_l2_{e}" for e in L2),
                "apgd_ce_t_linf_0.3", "autoattack_linf_0.3", "fit_seconds"]
-    lines = ["Accuracy (%) as mean ± sd over seeds; fit seconds on one CPU thread.", "",
+    lines = ["Accuracy (%) as mean ± sd over seeds (the mean alone for one seed); fit seconds on one CPU thread.", "",
              "| arm | seeds | median pre-logit norm | " + " | ".join(columns) + " |",
              "|:--|--:|--:|" + "--:|" * len(columns)]
     for arm in ARMS:
@@ -136,8 +136,8 @@ def summarise(out):
         for c in columns:
             values = np.array([float(r[c]) for r in group if r.get(c) not in ("", None)])
             scale = 1 if c == "fit_seconds" else 100
-            cells.append("—" if not len(values) else
-                         f"{scale * values.mean():.1f} ± {scale * values.std(ddof=1) if len(values) > 1 else 0:.1f}")
+            spread = f" ± {scale * values.std(ddof=1):.1f}" if len(values) > 1 else ""
+            cells.append("—" if not len(values) else f"{scale * values.mean():.1f}{spread}")
         norms = [np.median(np.load(out / f"prelogits_seed{r['seed']}_{arm}.npy")) for r in group
                  if (out / f"prelogits_seed{r['seed']}_{arm}.npy").exists()]
         lines.append(f"| {arm} | {len(group)} | {np.mean(norms):.2f} | " + " | ".join(cells) + " |")
