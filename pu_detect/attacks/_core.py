@@ -92,3 +92,35 @@ def in_batches(attack, X, labels, batch_size):
 
 def gradient(loss, x):
     return torch.autograd.grad(loss, x)[0]
+
+
+def n_outputs(target, X):
+    """How many classes the classifier scores (from one forward pass: a plain module names no classes)."""
+    with torch.no_grad():
+        return target.logits(X[:1]).shape[1]
+
+
+def target_classes(target, X, targets, labels, random_state):
+    """Each row's target class: ``targets`` checked to differ from ``labels``, or a random other class."""
+    if targets is None:
+        n_classes = n_outputs(target, X)
+        generator = torch.Generator().manual_seed(v.check_seed(random_state))
+        shift = torch.randint(1, n_classes, (len(labels),), generator=generator).to(target.device)
+        return (labels + shift) % n_classes
+    goals = target.class_index(targets, len(labels))
+    if bool((goals == labels).any()):
+        v._fail("targets", "a class other than y for every row", "a row whose target is its own class")
+    return goals
+
+
+def image_shape(input_shape, model, n_features, fallback=None):
+    """``input_shape``, else the classifier's own, else ``fallback``: a checked (C, H, W) of ``n_features`` values."""
+    shape = input_shape if input_shape is not None else getattr(model, "input_shape", None)
+    if shape is None:
+        if fallback is None:
+            v._fail("input_shape", "the (C, H, W) shape of the images (the classifier has none)", None)
+        return fallback
+    shape = tuple(v.check_int_tuple(shape, "input_shape", length=3))
+    if int(np.prod(shape)) != n_features:
+        v._fail("input_shape", f"a (C, H, W) shape of {n_features} values", shape)
+    return shape

@@ -23,7 +23,7 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from ..utils import validation as v
-from ._core import gradient, in_batches, prepare
+from ._core import gradient, image_shape, in_batches, n_outputs, prepare
 from .gradient import _unit_step, check_norm, check_norm_eps, project, uniform_start
 
 LOSSES = ("ce", "dlr")
@@ -172,7 +172,7 @@ def apgd(model, X, y, eps, *, norm="linf", loss="ce", targeted=False, n_target_c
     rho = v.check_float(rho, "rho", 0.0, 1.0)
     labels = target.class_index(y, len(X))
     generator = torch.Generator().manual_seed(v.check_seed(random_state))
-    n_classes = len(target.model.classes)
+    n_classes = n_outputs(target, X)
     if targeted:
         n_target_classes = v.check_int(n_target_classes, "n_target_classes")
         if n_target_classes > n_classes - 1:
@@ -243,10 +243,7 @@ def autoattack(model, X, y, eps, *, norm="linf", version="standard", input_shape
     version = v.check_option(version, "version", ("standard", "plus", "rand"))
     seed = v.check_int(random_state, "random_state", min_value=0)
     labels = target.class_index(y, len(X))
-    shape = input_shape if input_shape is not None else getattr(model, "input_shape", None)
-    shape = tuple(v.check_int_tuple(shape, "input_shape", length=3)) if shape is not None else (1, 1, X.shape[1])
-    if int(np.prod(shape)) != X.shape[1]:
-        v._fail("input_shape", f"a (C, H, W) shape of {X.shape[1]} values", shape)
+    shape = image_shape(input_shape, model, X.shape[1], fallback=(1, 1, X.shape[1]))
 
     class Images(torch.nn.Module):
         def forward(self, images):

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from ..utils import validation as v
-from ._core import in_batches, prepare
+from ._core import in_batches, prepare, target_classes
 
 
 def jsma(model, X, y, *, targets=None, theta=1.0, gamma=0.1, clip=(0.0, 1.0), random_state=None,
@@ -49,16 +49,7 @@ def jsma(model, X, y, *, targets=None, theta=1.0, gamma=0.1, clip=(0.0, 1.0), ra
     labels = target.class_index(y, len(X))
     theta = v.check_float(theta, "theta", 0.0, np.inf)
     gamma = v.check_float(gamma, "gamma", 0.0, 1.0, high_inclusive=True)
-    with torch.no_grad():
-        n_classes = target.logits(X[:1]).shape[1]
-    if targets is None:
-        generator = torch.Generator().manual_seed(v.check_seed(random_state))
-        shift = torch.randint(1, n_classes, (len(X),), generator=generator).to(target.device)
-        goals = (labels + shift) % n_classes
-    else:
-        goals = target.class_index(targets, len(X))
-        if torch.any(goals == labels):
-            v._fail("targets", "classes different from y in every row", "a target equal to its y")
+    goals = target_classes(target, X, targets, labels, random_state)
     max_iter = max(1, int(gamma * X.shape[1] / 2))
 
     def attack(x0, goal):

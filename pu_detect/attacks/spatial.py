@@ -20,7 +20,7 @@ import torch
 from torch.nn.functional import grid_sample, pad
 
 from ..utils import validation as v
-from ._core import in_batches, prepare
+from ._core import image_shape, in_batches, prepare, target_classes
 
 FLOW_EPS = 1e-8
 
@@ -124,25 +124,12 @@ def stadv(model, X, y, *, targets=None, input_shape=None, tau=0.05, kappa=0.0, m
     (4, 64)
     """
     target, X, clip, batch_size = prepare(model, X, clip, batch_size)
-    shape = input_shape if input_shape is not None else getattr(model, "input_shape", None)
-    if shape is None:
-        v._fail("input_shape", "the (C, H, W) shape of the images (the classifier has none)", None)
-    shape = v.check_int_tuple(shape, "input_shape", length=3)
-    if int(np.prod(shape)) != X.shape[1]:
-        v._fail("input_shape", f"a (C, H, W) shape of {X.shape[1]} values", shape)
+    shape = image_shape(input_shape, model, X.shape[1])
     tau = v.check_float(tau, "tau", 0.0, np.inf, low_inclusive=True)
     kappa = v.check_float(kappa, "kappa", 0.0, np.inf, low_inclusive=True)
     max_iter = v.check_int(max_iter, "max_iter")
     labels = target.class_index(y, len(X))
-    n_classes = len(target.model.classes)
-    if targets is None:
-        rng = np.random.default_rng(v.check_seed(random_state))
-        shift = torch.as_tensor(rng.integers(1, n_classes, len(X)), device=labels.device)
-        goal = (labels + shift) % n_classes
-    else:
-        goal = target.class_index(targets, len(X))
-        if bool((goal == labels).any()):
-            v._fail("targets", "a class other than y for every row", "a row whose target is its own class")
+    goal = target_classes(target, X, targets, labels, random_state)
 
     def attack(x, t):
         images = x.view(len(x), *shape)

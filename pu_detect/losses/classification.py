@@ -58,6 +58,10 @@ def logit_margin(logits, target):
     tensor([-1.])
     """
     _check_logits_target(logits, target)
+    return _margin(logits, target)
+
+
+def _margin(logits, target):
     z_y = logits.gather(1, target[:, None]).squeeze(1)
     return z_y - logits.scatter(1, target[:, None], float("-inf")).max(dim=1).values
 
@@ -75,8 +79,12 @@ def one_vs_rest_loss(logits, target, reduction="none"):
     tensor([2.0794])
     """
     _check_logits_target(logits, target)
+    return _reduce(_one_vs_rest(logits, target), reduction)
+
+
+def _one_vs_rest(logits, target):
     sign = torch.ones_like(logits).scatter(1, target[:, None], -1.0)  # -1 on the true class: softplus(-z_y)
-    return _reduce(torch.nn.functional.softplus(sign * logits).sum(dim=1), reduction)
+    return torch.nn.functional.softplus(sign * logits).sum(dim=1)
 
 
 def sovr_loss(logits, target, switch_fraction=0.5, reduction="mean"):
@@ -106,10 +114,10 @@ def sovr_loss(logits, target, switch_fraction=0.5, reduction="mean"):
     switched = torch.zeros(len(target), dtype=torch.bool, device=logits.device)
     if n_switched:
         # a stable sort, so that equal margins are taken in row order
-        order = torch.sort(logit_margin(logits, target).detach(), stable=True).indices
+        order = torch.sort(_margin(logits, target).detach(), stable=True).indices
         switched[order[:n_switched]] = True
     ce = torch.nn.functional.cross_entropy(logits, target, reduction="none")
-    return _reduce(torch.where(switched, one_vs_rest_loss(logits, target), ce), reduction)
+    return _reduce(torch.where(switched, _one_vs_rest(logits, target), ce), reduction)
 
 
 def trades_loss(clean_logits, adversarial_logits, target, beta=6.0, reduction="mean"):
