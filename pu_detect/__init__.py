@@ -17,12 +17,12 @@ the benchmark, ``utils`` holds validation, atomic writes and discovery.
 """
 
 from .adversarial import ConfidenceDetector, KDensityDetector, NonMEDetector
-from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUGradientBoosting, PUSearchCV
+from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUGradientBoosting, PUSearchCV, PUVAE, VAEDetector
 from .classifiers import ADPEnsembleClassifier, RCEClassifier, RobustClassifier
 
 __all__ = [
     "ABC", "ADPEnsembleClassifier", "Autoencoder", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
     "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting", "PUSearchCV", "RCEClassifier",
-    "RobustClassifier",
+    "PUVAE", "RobustClassifier", "VAEDetector",
 ]
 __version__ = "0.2.0"

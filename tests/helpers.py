@@ -22,6 +22,8 @@ DETECTOR_CONFIGS = {
     "DeepSVDD": dict(pretrain_epochs=2, **TINY),
     "DeepSAD": dict(pretrain_epochs=2, **TINY),
     "PUDeepSVDD": dict(pretrain_epochs=2, **TINY),
+    "VAEDetector": dict(latent_prior="implicit", density_ratio_epochs=1, **TINY),
+    "PUVAE": TINY,
 }
 #: The model-selection estimators, with tiny candidates.
 SELECTION_CONFIGS = {
@@ -40,7 +42,7 @@ CLASSIFIER_CONFIGS = {
 #: The adversarial detectors, each over ``frozen_classifier()``.
 ADVERSARIAL_CONFIGS = {"ConfidenceDetector": {}, "KDensityDetector": {}, "NonMEDetector": {}}
 
-_ORDER = ("Autoencoder", "ABC", "PUAutoencoder", "DeepSVDD", "DeepSAD", "PUDeepSVDD")
+_ORDER = ("Autoencoder", "ABC", "PUAutoencoder", "DeepSVDD", "DeepSAD", "PUDeepSVDD", "VAEDetector", "PUVAE")
 #: Every public deep anomaly detector, configured small (in the order of the families' papers).
 ESTIMATORS = sorted((cls(**DETECTOR_CONFIGS[name]) for name, cls in all_estimators("detector")
                      if issubclass(cls, BaseDeepDetector)),

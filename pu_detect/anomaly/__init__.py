@@ -4,6 +4,7 @@
   the two semi-supervised risks (weighted, positive-unlabeled);
 * ``autoencoders``: Autoencoder, ABC, PUAutoencoder;
 * ``hypersphere``: DeepSVDD, DeepSAD, PUDeepSVDD;
+* ``generative``: VAEDetector (standard or implicit optimal prior), PUVAE;
 * ``prior``: estimating the anomaly fraction of the unlabeled data;
 * ``selection``: ``PUSearchCV`` (choosing the detector per dataset by PU
   cross-validation) and ``PUGradientBoosting``.
@@ -11,9 +12,10 @@
 
 from .autoencoders import ABC, Autoencoder, PUAutoencoder
 from .base import BaseDeepDetector
+from .generative import PUVAE, VAEDetector
 from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
 from .prior import estimate_prior
 from .selection import PUGradientBoosting, PUSearchCV
 
 __all__ = ["ABC", "Autoencoder", "BaseDeepDetector", "DeepSAD", "DeepSVDD", "PUAutoencoder", "PUDeepSVDD",
-           "PUGradientBoosting", "PUSearchCV", "estimate_prior"]
+           "PUGradientBoosting", "PUSearchCV", "PUVAE", "VAEDetector", "estimate_prior"]

@@ -34,7 +34,12 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
       differentiable (the training losses are built from them);
     * ``_risk(params, n_unlabeled, n_anomalies)`` (optional): a callable
       ``(scores_unlabeled, scores_anomalies) -> scalar`` to minimise; the
-      default is the unsupervised mean score of the unlabeled rows.
+      default is the unsupervised mean score of the unlabeled rows;
+    * ``_training_score(module, x, generator)`` (optional): the per-row
+      scores the risk is built from while training, when they differ from
+      ``_score`` (a VAE trains on a sampled ELBO, scores by importance
+      sampling); ``_callbacks(params, unlabeled, generator)`` (optional):
+      the training loop's per-epoch callbacks.
 
     Each training step scores the unlabeled batch and the labeled-anomaly
     batch in one forward pass, so batch normalisation sees one batch.
@@ -124,13 +129,14 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
             params,
             generator,
             epochs=params.epochs,
+            callbacks=self._callbacks(params, unlabeled, generator),
         )
         self._classes = 2
         self.decision_scores_ = self._score_rows(X_all)
         self._process_decision_scores()
         return self
 
-    def _train(self, module, objective, streams, params, generator, *, epochs, stage="training"):
+    def _train(self, module, objective, streams, params, generator, *, epochs, stage="training", callbacks=()):
         """Run the one training loop with this estimator's optimisation parameters."""
         return train(
             module,
@@ -144,12 +150,19 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
             validation_fraction=params.validation_fraction,
             n_iter_no_change=params.n_iter_no_change,
             flush_subnormals=params.flush_subnormals,
+            callbacks=callbacks,
             verbose=params.verbose,
             description=f"{type(self).__name__} {stage}",
         )
 
     def _prepare(self, params, unlabeled, anomalies, generator):
         """Hook run after the network is built and before training (no-op here)."""
+
+    def _callbacks(self, params, unlabeled, generator):
+        return ()
+
+    def _training_score(self, module, x, generator):
+        return self._score(module, x)
 
     def _risk(self, params, n_unlabeled, n_anomalies):
         return lambda scores_unlabeled, scores_anomalies: scores_unlabeled.mean()
@@ -161,9 +174,9 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
         def objective(module, batch, generator):
             x_unlabeled, x_anomalies = batch["unlabeled"], batch["anomalies"]
             if len(x_anomalies) == 0:  # no concatenation and no slicing in the graph
-                scores = self._score(module, x_unlabeled)
+                scores = self._training_score(module, x_unlabeled, generator)
                 return risk(scores, scores[:0])
-            scores = self._score(module, torch.cat([x_unlabeled, x_anomalies]))
+            scores = self._training_score(module, torch.cat([x_unlabeled, x_anomalies]), generator)
             return risk(scores[: len(x_unlabeled)], scores[len(x_unlabeled) :])
 
         return objective

@@ -16,6 +16,7 @@ from .heads import HEADS, LogitBound, MaxMahalanobisHead, bounded_logit, max_mah
 from .init import build, init_parameters
 from .layers import mlp
 from .resnet import ResNetClassifier
+from .vae import DensityRatio, VariationalAutoencoder
 
-__all__ = ["Classifier", "ConvAutoencoder", "Ensemble", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier",
+__all__ = ["Classifier", "ConvAutoencoder", "DensityRatio", "Ensemble", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier", "VariationalAutoencoder",
            "autoencoder", "bounded_logit", "build", "init_parameters", "max_mahalanobis_centres", "mlp", "with_head"]

@@ -46,7 +46,9 @@ class ConvAutoencoder(nn.Module):
     ReLU and 2x2 max-pooling; a linear layer maps to ``latent_dim``. The
     decoder mirrors it with nearest-neighbour upsampling back to each stage's
     exact size, so any height and width work. ``bias_free`` as in
-    ``MLPAutoencoder``.
+    ``MLPAutoencoder``. ``encoder_outputs`` (default ``latent_dim``) widens
+    the encoder's last layer alone: a VAE's encoder gives a mean and a
+    log-variance per latent.
 
     Examples
     --------
@@ -56,7 +58,7 @@ class ConvAutoencoder(nn.Module):
     torch.Size([2, 784])
     """
 
-    def __init__(self, input_shape, hidden_dims, latent_dim, bias_free=False):
+    def __init__(self, input_shape, hidden_dims, latent_dim, bias_free=False, encoder_outputs=None):
         super().__init__()
         self.input_shape = tuple(input_shape)
         channels, height, width = self.input_shape
@@ -68,7 +70,8 @@ class ConvAutoencoder(nn.Module):
             sizes.append((math.ceil(h / 2), math.ceil(w / 2)))
         h, w = sizes[-1]
         self._code_shape = (hidden_dims[-1], h, w)
-        encoder += [nn.Flatten(), nn.Linear(hidden_dims[-1] * h * w, latent_dim, bias=not bias_free)]
+        code_width = latent_dim if encoder_outputs is None else encoder_outputs
+        encoder += [nn.Flatten(), nn.Linear(hidden_dims[-1] * h * w, code_width, bias=not bias_free)]
         self.encoder = nn.Sequential(*encoder)
 
         decoder = [

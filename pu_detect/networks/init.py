@@ -11,7 +11,8 @@ def init_parameters(module, generator):
 
     Linear and conv layers get torch's default (Kaiming-uniform weights with
     ``a = sqrt(5)``, uniform biases in ``+-1/sqrt(fan_in)``); normalisation
-    layers their ones and zeros; a layer with fixed buffers (such as the
+    layers their ones and zeros (as does any layer marked
+    ``deterministic_init``, with its own ``reset_parameters``); a layer with fixed buffers (such as the
     Max-Mahalanobis centres) recomputes them in its ``reset_buffers()``.
     """
     for layer in module.modules():
@@ -22,7 +23,7 @@ def init_parameters(module, generator):
             if layer.bias is not None:
                 bound = 1.0 / math.sqrt(layer.weight[0].numel())
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
+        elif isinstance(layer, nn.modules.batchnorm._BatchNorm) or getattr(layer, "deterministic_init", False):
             layer.reset_parameters()
         elif any(True for _ in layer.parameters(recurse=False)):
             raise TypeError(f"init_parameters does not know how to initialise {type(layer).__name__}")

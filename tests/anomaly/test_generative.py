@@ -1,0 +1,129 @@
+"""VAEDetector and PUVAE: exact likelihoods on a known model, the density-ratio trick, separation."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from pu_detect import PUVAE, VAEDetector
+from pu_detect.anomaly.generative import vae_importance_nll, vae_negative_elbo
+from pu_detect.engine.training import train
+from pu_detect.losses import density_ratio_loss
+from pu_detect.networks import DensityRatio, VariationalAutoencoder, build
+
+
+def _linear_gaussian_vae(w, b, noise_variance, k):
+    """p(z) = N(0, 1), p(x|z) = N(w z + b, s2), with the exact posterior as the encoder."""
+    vae = build(lambda: VariationalAutoencoder(1, (), 1, "gaussian", n_importance_samples=k),
+                torch.Generator().manual_seed(0))
+    total = w**2 + noise_variance
+    with torch.no_grad():
+        vae.decoder[0].weight.fill_(w)
+        vae.decoder[0].bias.fill_(b)
+        vae.log_variance.value.fill_(math.log(noise_variance))
+        encoder = vae.encoder[0]  # outputs (mu, log variance)
+        encoder.weight.copy_(torch.tensor([[w / total], [0.0]]))
+        encoder.bias.copy_(torch.tensor([-w * b / total, math.log(noise_variance / total)]))
+    return vae
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_importance_sampling_recovers_the_analytic_likelihood_of_a_linear_gaussian_model(k):
+    w, b, s2 = 1.5, 0.5, 0.25
+    vae = _linear_gaussian_vae(w, b, s2, k)
+    vae.draw_importance_noise(torch.Generator().manual_seed(1))
+    x = torch.tensor([[-1.0], [0.5], [2.0]])
+    analytic = 0.5 * (math.log(2 * math.pi * (w**2 + s2)) + (x.squeeze(1) - b) ** 2 / (w**2 + s2))
+    torch.testing.assert_close(vae_importance_nll(vae, x), analytic, rtol=1e-5, atol=1e-5)
+    # The ELBO is tight when q is the true posterior: the sampled negative ELBO averages to -log p(x).
+    many = x.repeat_interleave(20000, dim=0)
+    elbo = vae_negative_elbo(vae, many, torch.Generator().manual_seed(2)).reshape(3, -1).mean(1)
+    torch.testing.assert_close(elbo, analytic, rtol=0, atol=0.02)
+
+
+def test_density_ratio_trick_recovers_a_known_log_ratio():
+    # q = N(1, 1) against p = N(0, 1): log q/p = z - 1/2.
+    generator = torch.Generator().manual_seed(0)
+    ratio = build(lambda: DensityRatio(1, (16,), dropout=0.0), generator)
+    samples = torch.randn(4000, 1, generator=generator) + 1.0
+
+    def objective(module, batch, generator):
+        z_q = batch["rows"]
+        return density_ratio_loss(module(z_q), module(torch.randn(z_q.shape, generator=generator)))
+
+    train(ratio, objective, {"rows": samples}, epochs=30, batch_size=256, lr=1e-2, weight_decay=0.0,
+          generator=generator)
+    z = torch.linspace(-1.0, 2.0, 7)[:, None]
+    with torch.no_grad():
+        np.testing.assert_allclose(ratio(z).numpy(), (z.squeeze(1) - 0.5).numpy(), atol=0.3)
+
+
+@pytest.mark.parametrize("latent_prior", ["standard", "implicit"])
+def test_vae_scores_are_a_density_and_separate_shifted_rows(latent_prior):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4))
+    det = VAEDetector(epochs=30, latent_prior=latent_prior, random_state=0).fit(X)
+    # -log N(x; 0, I_4) averages 4 * (log(2 pi) + 1) / 2 = 5.68 nats.
+    assert abs(det.decision_scores_.mean() - 2 * (math.log(2 * math.pi) + 1)) < 0.5
+    shifted = rng.normal(size=(100, 4)) + np.array([4.0, 0, 0, 0])
+    y = np.r_[np.zeros(100), np.ones(100)]
+    assert roc_auc_score(y, det.decision_function(np.vstack([X[:100], shifted]))) > 0.9
+
+
+def test_implicit_prior_trains_the_density_ratio_after_every_epoch_and_not_with_the_vae():
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    det = VAEDetector(epochs=4, density_ratio_epochs=2, latent_prior="implicit", random_state=0).fit(X)
+    assert len(det.history_["density_ratio_loss"]) == 4
+    untrained = build(lambda: det._make_module(3, det), torch.Generator().manual_seed(0))
+    trained = det.module_.density_ratio.state_dict()
+    assert any(not torch.equal(trained[k], v) for k, v in untrained.density_ratio.state_dict().items())
+    plain = VAEDetector(epochs=4, random_state=0).fit(X)
+    assert "density_ratio_loss" not in plain.history_ and plain.module_.density_ratio is None
+
+
+def test_scores_are_deterministic_and_do_not_depend_on_the_batch():
+    X = np.random.default_rng(0).normal(size=(150, 3))
+    det = VAEDetector(epochs=3, random_state=0).fit(X)
+    again = VAEDetector(epochs=3, random_state=0).fit(X)
+    np.testing.assert_array_equal(det.decision_scores_, again.decision_scores_)
+    np.testing.assert_allclose(det.decision_function(X[:1]), det.decision_scores_[:1], rtol=1e-12)
+    other = VAEDetector(epochs=3, random_state=1).fit(X)
+    assert not np.allclose(other.decision_scores_, det.decision_scores_)
+
+
+def test_bernoulli_likelihood_needs_rows_in_0_1_and_works_on_images():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"X must be features in \[0, 1\] for likelihood='bernoulli'"):
+        VAEDetector(likelihood="bernoulli", epochs=1).fit(rng.normal(size=(20, 4)))
+    images = (rng.uniform(size=(40, 64)) < 0.2).astype(float)
+    det = VAEDetector(likelihood="bernoulli", hidden_dims=(4,), latent_dim=2, epochs=2, input_shape=(1, 8, 8),
+                      random_state=0).fit(images)
+    assert np.all(det.decision_scores_ > 0)  # -log p of binary data is positive
+    with pytest.raises(ValueError, match="X must be features in"):
+        det.decision_function(images * 2)
+
+
+def test_pu_vae_learns_the_normal_density_when_labeled_like_anomalies_hide_in_the_unlabeled_rows():
+    rng = np.random.default_rng(0)
+    normal, anomalies = rng.normal(size=(500, 5)), rng.normal(2.5, 0.3, size=(60, 5))
+    X_unlabeled, X_anom = np.vstack([normal[:450], anomalies[:50]]), anomalies[50:]
+    X_test = np.vstack([normal[450:], rng.normal(2.5, 0.3, size=(50, 5))])
+    y_test = np.r_[np.zeros(50), np.ones(50)]
+    plain = VAEDetector(epochs=30, random_state=0).fit(X_unlabeled)
+    pu = PUVAE(epochs=30, random_state=0).fit(X_unlabeled, X_anom)
+    auc_plain = roc_auc_score(y_test, plain.decision_function(X_test))
+    auc_pu = roc_auc_score(y_test, pu.decision_function(X_test))
+    assert auc_pu > 0.99 and auc_pu > auc_plain + 0.02
+    assert pu.prior_ == 0.3
+
+
+def test_bad_parameters_are_named():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="latent_prior must be one of"):
+        VAEDetector(latent_prior="vamp").fit(X)
+    with pytest.raises(ValueError, match="n_importance_samples"):
+        VAEDetector(n_importance_samples=0).fit(X)
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        PUVAE(likelihood="poisson").fit(X, X[:2] + 3)
