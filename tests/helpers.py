@@ -33,6 +33,9 @@ SELECTION_CONFIGS = {
 #: Constructor arguments of each neural classifier for the common checks.
 CLASSIFIER_CONFIGS = {
     "ADPEnsembleClassifier": dict(n_members=2, hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
+    # sklearn's check data are not inside clip, so the generator's rows are unbounded here.
+    "ConfidenceCalibratedClassifier": dict(hidden_dims=(16,), gan_hidden_dims=(8,), noise_dim=4, clip=None,
+                                           epochs=40, batch_size=16, lr=1e-2, random_state=0),
     "RCEClassifier": dict(hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
     # sklearn's check data are not inside clip, so its checks run the standard-training path;
     # tests/classifiers/test_robust.py covers adversarial training.
@@ -40,7 +43,8 @@ CLASSIFIER_CONFIGS = {
                              random_state=0),
 }
 #: The adversarial detectors, each over ``frozen_classifier()``.
-ADVERSARIAL_CONFIGS = {"ConfidenceDetector": {}, "KDensityDetector": {}, "NonMEDetector": {}}
+ADVERSARIAL_CONFIGS = {"ConfidenceDetector": {}, "KDensityDetector": {}, "MahalanobisDetector": {},
+                       "NonMEDetector": {}}
 
 _ORDER = ("Autoencoder", "ABC", "PUAutoencoder", "DeepSVDD", "DeepSAD", "PUDeepSVDD", "VAEDetector", "PUVAE")
 #: Every public deep anomaly detector, configured small (in the order of the families' papers).

@@ -87,3 +87,18 @@ def test_cross_val_score_with_pu_scorer():
         scores = cross_val_score(PUAutoencoder(epochs=3, random_state=0), X, y, scoring=pu_roc_auc_scorer,
                                  cv=StratifiedKFold(3, shuffle=True, random_state=0))
     assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+def test_tnr_at_tpr_by_hand_and_bad_input():
+    from pu_detect.metrics import tnr_at_tpr
+
+    y = [0] * 20 + [1] * 4
+    scores = list(range(20)) + [18.5, 19.5, 25, 3]  # in-distribution 0..19; at TPR 0.95 the threshold is 18
+    assert tnr_at_tpr(y, scores) == 0.75
+    assert tnr_at_tpr(y, scores, tpr=1.0) == 0.5
+    with pytest.raises(ValueError, match="y_true must be both in-distribution"):
+        tnr_at_tpr([0, 0], [0.1, 0.2])
+    with pytest.raises(ValueError, match="tpr"):
+        tnr_at_tpr(y, scores, tpr=1.5)
+    with pytest.raises(ValueError, match="scores must be one score per label"):
+        tnr_at_tpr(y, scores[:5])

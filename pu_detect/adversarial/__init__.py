@@ -4,6 +4,8 @@
   ``ConfidenceDetector`` and their shared template;
 * ``kdensity``: ``KDensityDetector`` and the
   K-density formula;
+* ``mahalanobis``: ``MahalanobisDetector`` (class means and a tied
+  covariance of the penultimate features);
 * ``adaptive``: ``kdensity_cw``, the attack on
   a K-density detector;
 * ``evaluation``: ``detection_auc`` and ``successful_pairs``, Pang et al.'s
@@ -20,7 +22,8 @@ from .adaptive import kdensity_cw
 from .detectors import ConfidenceDetector, NonMEDetector
 from .evaluation import detection_auc, successful_pairs
 from .kdensity import NO_DENSITY_SCORE, KDensityDetector, kdensity_score
+from .mahalanobis import MahalanobisDetector
 
-__all__ = ["NO_DENSITY_SCORE", "ConfidenceDetector", "KDensityDetector", "NonMEDetector", "RCEClassifier",
+__all__ = ["NO_DENSITY_SCORE", "ConfidenceDetector", "KDensityDetector", "MahalanobisDetector", "NonMEDetector", "RCEClassifier",
            "TorchClassifier", "class_indices", "detection_auc", "kdensity_cw", "kdensity_score", "successful_pairs",
            "torch_classifier"]

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..engine import predict_batched
-from ..engine.inference import inference_batch_size
+from ..engine.inference import inference_batch_size, module_device
 from ..engine.training import train
 from ..losses import (abc_anomaly_loss, density_ratio_loss, diagonal_normal_log_density, gaussian_kl,
                       importance_log_likelihood, log_likelihood, standard_normal_log_density)
@@ -241,7 +241,7 @@ class VAEDetector(BaseDeepDetector):
     def _score_rows(self, X):
         _check_bernoulli_rows(v.check_params(self), X, "X")
         network = copy.deepcopy(self.module_).double().eval()
-        device = next(network.parameters()).device
+        device = module_device(network)
         rows = inference_batch_size(network, X.shape[1], device, torch.float64)
         batch_size = max(1, rows // network.importance_noise.shape[0])
         return predict_batched(lambda batch: vae_importance_nll(network, batch), X, device, torch.float64, batch_size)

@@ -2,15 +2,17 @@
 
 ``RCEClassifier`` (reverse cross-entropy, Pang et al. 2018) and
 ``RobustClassifier`` (adversarial training, OVR / SOVR losses, bounded
-logits, Max-Mahalanobis heads) and ``ADPEnsembleClassifier`` (ADP ensembles);
-each new family (generative, confidence-calibrated) is one more module here. ``torch_classifier`` (from ``pu_detect.attacks.adapter``) turns any
+logits, Max-Mahalanobis heads), ``ADPEnsembleClassifier`` (ADP ensembles) and
+``ConfidenceCalibratedClassifier`` (the confidence loss, with a jointly trained
+GAN or given outliers); each new family is one more module here. ``torch_classifier`` (from ``pu_detect.attacks.adapter``) turns any
 fitted classifier into the torch functions the detectors and attacks use.
 """
 
 from ..attacks.adapter import TorchClassifier, class_indices, torch_classifier
 from .base import BaseNeuralClassifier
+from .confidence import ConfidenceCalibratedClassifier
 from .ensembles import ADPEnsembleClassifier
 from .rce import RCEClassifier
 from .robust import RobustClassifier
 
-__all__ = ["ADPEnsembleClassifier", "BaseNeuralClassifier", "RCEClassifier", "RobustClassifier", "TorchClassifier", "class_indices", "torch_classifier"]
+__all__ = ["ADPEnsembleClassifier", "BaseNeuralClassifier", "ConfidenceCalibratedClassifier", "RCEClassifier", "RobustClassifier", "TorchClassifier", "class_indices", "torch_classifier"]

@@ -94,6 +94,11 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         treats subnormal floats as zero while training runs, and its previous
         setting is restored when ``fit`` returns or raises.
         """
+        return self._fit(X, y)
+
+    def _fit(self, X, y, extra_rows=None):
+        """The fit template; ``extra_rows`` (name -> checked float32 rows) become extra training streams,
+        each batch of which the loss receives as a keyword argument."""
         params = v.check_params(self)
         X = v.check_X(self, X, reset=True)
         y = check_targets(y, len(X))
@@ -106,15 +111,16 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
         rows = as_tensor(X, params.device)
         data = (rows, torch.as_tensor(target, device=params.device))
+        extra = {name: as_tensor(value, params.device) for name, value in (extra_rows or {}).items()}
         loss = self._loss(params)
 
         def objective(module, batch, generator):
             x, t = batch["rows"]
-            return loss(module, x, t, generator)
+            return loss(module, x, t, generator, **{name: batch[name] for name in extra})
 
         optimizer, lr, weight_decay, milestones = self._training_recipe(params)
         self.history_ = train(
-            self.module_, objective, {"rows": data}, epochs=params.epochs,
+            self.module_, objective, {"rows": data, **extra}, epochs=params.epochs,
             batch_size=params.batch_size, lr=lr, weight_decay=weight_decay,
             generator=generator, validation_fraction=params.validation_fraction,
             n_iter_no_change=params.n_iter_no_change, flush_subnormals=params.flush_subnormals,

@@ -63,6 +63,14 @@ def predict_batched(function, X, device="cpu", dtype=torch.float32, batch_size=1
     return np.concatenate(outputs)
 
 
+def module_device(module):
+    """The device of the module's first parameter or buffer (the CPU for a module with neither)."""
+    tensor = next(module.parameters(), None)
+    if tensor is None:
+        tensor = next(module.buffers(), None)
+    return torch.device("cpu") if tensor is None else tensor.device
+
+
 def predict_float64(module, function, X):
     """``function(network, batch)`` over the rows of ``X``, on a float64 copy of ``module``.
 
@@ -72,6 +80,6 @@ def predict_float64(module, function, X):
     follow ``inference_batch_size``.
     """
     network = copy.deepcopy(module).double().eval()
-    device = next(network.parameters()).device
+    device = module_device(network)
     batch_size = inference_batch_size(network, X.shape[1], device, torch.float64)
     return predict_batched(lambda batch: function(network, batch), X, device, torch.float64, batch_size)

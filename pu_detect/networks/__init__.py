@@ -12,11 +12,12 @@ building one never reads or advances torch's global random state.
 
 from .autoencoders import ConvAutoencoder, MLPAutoencoder, autoencoder
 from .classifiers import Classifier, Ensemble
+from .gan import ClassifierWithGAN, RowGAN
 from .heads import HEADS, LogitBound, MaxMahalanobisHead, bounded_logit, max_mahalanobis_centres, with_head
 from .init import build, init_parameters
 from .layers import mlp
 from .resnet import ResNetClassifier
 from .vae import DensityRatio, VariationalAutoencoder
 
-__all__ = ["Classifier", "ConvAutoencoder", "DensityRatio", "Ensemble", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier", "VariationalAutoencoder",
+__all__ = ["Classifier", "ClassifierWithGAN", "ConvAutoencoder", "DensityRatio", "Ensemble", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier", "RowGAN", "VariationalAutoencoder",
            "autoencoder", "bounded_logit", "build", "init_parameters", "max_mahalanobis_centres", "mlp", "with_head"]

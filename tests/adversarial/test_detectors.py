@@ -231,3 +231,28 @@ def test_detection_auc_counts_successful_pairs_only(fitted, digits):
         assert np.isnan(detection_auc(detector, X_test, X_test, y_test)[0])
     with pytest.raises(ValueError, match="X_adv must be one adversarial row per clean row"):
         successful_pairs(fitted, X_test, X_adv[:5], y_test)
+
+
+def test_mahalanobis_score_by_hand_and_out_of_distribution_separation(digits):
+    from pu_detect import MahalanobisDetector
+    from pu_detect.attacks.adapter import TorchClassifier
+
+    # An identity "network": the features are the rows, two classes with means (0, 0) and (4, 0).
+    module = torch.nn.Sequential(torch.nn.Identity())
+    module.features = torch.nn.Identity()
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [3.0, 1.0], [5.0, -1.0]])
+    y = np.array([0, 0, 1, 1])
+    clf = TorchClassifier(module, lambda m, x: m(x), lambda m, x: m.features(x), None, 2)
+    detector = MahalanobisDetector(clf).fit(X, y)
+    np.testing.assert_allclose(detector.means_, [[0.0, 0.0], [4.0, 0.0]])
+    covariance = np.array([[1.0, -0.5], [-0.5, 0.5]])  # of the centred rows (-1,0), (1,0), (-1,1), (1,-1)
+    x = np.array([[2.0, 2.0]])
+    expected = min(float(d @ np.linalg.inv(covariance) @ d) for d in (x[0] - [0, 0], x[0] - [4, 0]))
+    np.testing.assert_allclose(detector.decision_function(x), [expected], rtol=1e-10)
+
+    X_digits, y_digits = digits
+    net = RCEClassifier(loss="ce", hidden_dims=(64,), epochs=30, random_state=0).fit(X_digits[:1000], y_digits[:1000])
+    detector = MahalanobisDetector(net).fit(X_digits[:1000], y_digits[:1000])
+    noise = np.random.default_rng(0).uniform(size=(200, 64))
+    scores = np.r_[detector.decision_function(X_digits[1000:1200]), detector.decision_function(noise)]
+    assert roc_auc_score(np.r_[np.zeros(200), np.ones(200)], scores) > 0.99

@@ -1,0 +1,57 @@
+"""A small GAN over flat rows, and a classifier trained beside one (the joint confidence loss)."""
+
+import torch
+from torch import nn
+
+from .layers import mlp
+
+
+class RowGAN(nn.Module):
+    """MLP generator ``noise_dim -> hidden_dims -> n_features`` and discriminator back to one logit.
+
+    ``output_range=(low, high)`` puts the generator's rows in that box (a
+    scaled sigmoid, for images in [0, 1]); ``None`` leaves them unbounded.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gan = RowGAN(6, 4, (16,), output_range=(0.0, 1.0))
+    >>> rows = gan.generate(torch.zeros(3, 4))
+    >>> rows.shape, bool(rows.min() >= 0), gan.discriminator(rows).shape
+    (torch.Size([3, 6]), True, torch.Size([3]))
+    """
+
+    def __init__(self, n_features, noise_dim, hidden_dims, output_range=None):
+        super().__init__()
+        self.noise_dim = noise_dim
+        self.output_range = None if output_range is None else tuple(float(b) for b in output_range)
+        self.generator = mlp((noise_dim, *hidden_dims, n_features))
+        self.critic = mlp((n_features, *hidden_dims[::-1], 1))
+
+    def generate(self, noise):
+        rows = self.generator(noise)
+        if self.output_range is None:
+            return rows
+        low, high = self.output_range
+        return low + (high - low) * torch.sigmoid(rows)
+
+    def discriminator(self, rows):
+        return self.critic(rows).squeeze(-1)
+
+    def frozen_discriminator(self, rows):
+        """The discriminator with its parameters cut from the graph (the generator's loss flows
+        through it to the generator alone)."""
+        parameters = {name: p.detach() for name, p in self.critic.named_parameters()}
+        return torch.func.functional_call(self.critic, parameters, (rows,)).squeeze(-1)
+
+
+class ClassifierWithGAN(nn.Module):
+    """A classifier (``features`` then ``head``) trained beside a ``RowGAN``; ``forward`` is the classifier's."""
+
+    def __init__(self, classifier, gan):
+        super().__init__()
+        self.features, self.head = classifier.features, classifier.head
+        self.gan = gan
+
+    def forward(self, x):
+        return self.head(self.features(x))
