@@ -22,6 +22,8 @@ clipping).
   AutoAttack ensemble (the optional ``pyautoattack`` package).
 * ``stadv``: spatially transformed adversarial examples, a smooth per-pixel
   flow field found by L-BFGS (Xiao et al., 2018).
+* ``natural_adversarial``: natural adversarial examples, searched in a
+  generator's latent space with a black-box classifier (Zhao et al., 2018).
 * ``kdensity_cw``: the adaptive attack on a K-density detector, which lives
   in ``pu_detect.adversarial.adaptive`` (attacks never import detectors)
   and is importable from here as before.
@@ -31,10 +33,11 @@ from .apgd import apgd, apgd_tensor, autoattack, dlr_loss
 from .carlini_wagner import carlini_wagner, carlini_wagner_tensor, high_confidence_cw
 from .gradient import bim, fgsm, ilcm, pgd, pgd_tensor, projected_gradient_steps, signed_gradient_steps
 from .jsma import jsma
+from .natural import natural_adversarial
 from .spatial import flow_loss, flow_transform, stadv, stadv_tensor
 
 __all__ = ["apgd", "apgd_tensor", "autoattack", "bim", "carlini_wagner", "carlini_wagner_tensor", "dlr_loss",
-           "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "pgd", "pgd_tensor",
+           "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "natural_adversarial", "pgd", "pgd_tensor",
            "projected_gradient_steps", "signed_gradient_steps", "flow_loss", "flow_transform", "stadv", "stadv_tensor"]
 
 

@@ -8,6 +8,8 @@ log-likelihood a deterministic function of the row (the likelihoods
 themselves are in ``pu_detect.losses.generative``).
 """
 
+import math
+
 import torch
 from torch import nn
 
@@ -39,16 +41,22 @@ class FeatureLogVariance(nn.Module):
 
 
 class DensityRatio(nn.Module):
-    """``T(z)``: an MLP from the latent space to one logit, with dropout before its last layer.
+    """``T(z)``: a tanh MLP from the latent space to one logit, with dropout before its last layer.
 
+    tanh hidden units, as in Takahashi et al.'s code, keep ``T`` bounded by its
+    output weights far from the samples it was trained on (ReLU units grow
+    linearly there, and the VAE's encoder, which climbs ``T``, follows them).
     The dropout mask is drawn from the generator passed to ``forward`` (none
     passed: no dropout), never from torch's global RNG.
     """
 
     def __init__(self, latent_dim, hidden_dims, dropout=0.2):
         super().__init__()
+        layers = []
+        for d_in, d_out in zip((latent_dim, *hidden_dims[:-1]), hidden_dims):
+            layers += [nn.Linear(d_in, d_out), nn.Tanh()]
+        self.hidden = nn.Sequential(*layers)
         dims = (latent_dim, *hidden_dims)
-        self.hidden = nn.Sequential(mlp(dims), nn.ReLU()) if hidden_dims else nn.Identity()
         self.output = nn.Linear(dims[-1], 1)
         self.dropout = dropout
 
@@ -104,6 +112,8 @@ class VariationalAutoencoder(nn.Module):
         self.log_variance = FeatureLogVariance(n_features) if likelihood == "gaussian" else None
         self.density_ratio = None if density_ratio_dims is None else DensityRatio(latent_dim, density_ratio_dims)
         self.register_buffer("importance_noise", torch.zeros(n_importance_samples, latent_dim))
+        # log E_{N(0, I)}[exp T(z)]: the implicit prior N(z; 0, I) exp(T(z)) divided by it integrates to 1.
+        self.register_buffer("log_prior_normaliser", torch.zeros(()))
 
     def draw_importance_noise(self, generator):
         """Draw the ``k`` fixed standard-normal vectors of ``importance_noise`` from ``generator``."""
@@ -130,10 +140,18 @@ class VariationalAutoencoder(nn.Module):
         return self.mean(self.encode(x)[0])
 
     def log_ratio(self, z, generator=None):
-        """``T(z)`` (zero without a density-ratio network: the standard normal prior)."""
+        """``T(z) - log E_{N(0, I)}[exp T]``: the log-density of the implicit prior against ``N(0, I)``
+        (zero without a density-ratio network: the standard normal prior)."""
         if self.density_ratio is None:
             return torch.zeros(z.shape[:-1], dtype=z.dtype, device=z.device)
-        return self.density_ratio(z, generator)
+        return self.density_ratio(z, generator) - self.log_prior_normaliser
+
+    def normalise_prior(self, generator, n_samples=2**15):
+        """Estimate ``log E_{N(0, I)}[exp T(z)]`` from ``n_samples`` prior draws (Monte Carlo) and store it."""
+        with torch.no_grad():
+            z = torch.randn((n_samples, self.latent_dim), generator=generator).to(self.log_prior_normaliser.device)
+            values = torch.cat([self.density_ratio(chunk) for chunk in z.split(4096)])
+            self.log_prior_normaliser.copy_(torch.logsumexp(values, 0) - math.log(n_samples))
 
     def posterior_sample(self, x, generator):
         """``(z, mu, log_variance)``: one reparameterised sample ``z ~ q(z|x)`` per row, from ``generator``."""
