@@ -18,10 +18,10 @@ the benchmark, ``utils`` holds validation, atomic writes and discovery.
 
 from .adversarial import ConfidenceDetector, KDensityDetector, MahalanobisDetector, NonMEDetector
 from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUGradientBoosting, PUSearchCV, PUVAE, VAEDetector
-from .classifiers import ADPEnsembleClassifier, ConfidenceCalibratedClassifier, RCEClassifier, RobustClassifier
+from .classifiers import ABSClassifier, ADPEnsembleClassifier, ConfidenceCalibratedClassifier, RCEClassifier, RobustClassifier
 
 __all__ = [
-    "ABC", "ADPEnsembleClassifier", "Autoencoder", "ConfidenceCalibratedClassifier", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
+    "ABC", "ABSClassifier", "ADPEnsembleClassifier", "Autoencoder", "ConfidenceCalibratedClassifier", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
     "MahalanobisDetector", "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting", "PUSearchCV", "RCEClassifier",
     "PUVAE", "RobustClassifier", "VAEDetector",
 ]

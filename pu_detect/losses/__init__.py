@@ -20,7 +20,7 @@ from .anomaly import (
 from .ensemble import adp_loss, ensemble_diversity
 from .generative import (
     density_ratio_loss, diagonal_normal_log_density, gan_losses, gaussian_kl, importance_log_likelihood,
-    log_likelihood, negative_elbo, standard_normal_log_density, uniform_kl,
+    log_likelihood, negative_elbo, squared_error_elbo, standard_normal_log_density, uniform_kl,
 )
 from .classification import (
     ReverseCrossEntropyLoss, logit_margin, mmc_loss, one_vs_rest_loss, reverse_cross_entropy, reversed_softmax, softmax_kl,
@@ -30,7 +30,7 @@ from .classification import (
 __all__ = [
     "INVERSE_EPS", "LOG_EPS", "ReverseCrossEntropyLoss", "abc_anomaly_loss", "adp_loss", "density_ratio_loss",
     "diagonal_normal_log_density", "ensemble_diversity", "gan_losses", "gaussian_kl", "importance_log_likelihood",
-    "inverse_distance_loss", "log_likelihood", "negative_elbo", "standard_normal_log_density", "uniform_kl",
+    "inverse_distance_loss", "log_likelihood", "negative_elbo", "squared_error_elbo", "standard_normal_log_density", "uniform_kl",
     "logit_margin", "mmc_loss", "one_vs_rest_loss", "pu_risk", "reconstruction_error", "reverse_cross_entropy",
     "reversed_softmax", "softmax_kl", "sovr_loss", "squared_distance", "trades_loss", "weighted_risk",
 ]

@@ -191,3 +191,21 @@ def gan_losses(real_logits, fake_logits_detached, fake_logits):
     """
     discriminator = F.softplus(-real_logits).mean() + F.softplus(fake_logits_detached).mean()
     return discriminator, F.softplus(-fake_logits).mean()
+
+
+def squared_error_elbo(x, mean, mu, log_variance, beta=1.0, reduction="none"):
+    """The loss of each class's VAE in analysis by synthesis (Schott et al., ICLR 2019), per row.
+
+    ``||x - mean||^2 + beta * KL(q(z|x) || N(0, I))``: a negative ELBO with a
+    Gaussian likelihood of variance 1/2, its constants dropped (the authors'
+    ``abs_loss_function``, beta 1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> squared_error_elbo(torch.ones(1, 2), torch.zeros(1, 2), torch.ones(1, 1), torch.zeros(1, 1))
+    tensor([2.5000])
+    """
+    _check_same_shape("mean", mean, x)
+    values = (x - mean).pow(2).flatten(1).sum(1) + beta * gaussian_kl(mu, log_variance)
+    return _reduce(values, reduction)

@@ -17,7 +17,7 @@ from .heads import HEADS, LogitBound, MaxMahalanobisHead, bounded_logit, max_mah
 from .init import build, init_parameters
 from .layers import mlp
 from .resnet import ResNetClassifier
-from .vae import DensityRatio, VariationalAutoencoder
+from .vae import ClassVAEs, DensityRatio, VariationalAutoencoder
 
-__all__ = ["Classifier", "ClassifierWithGAN", "ConvAutoencoder", "DensityRatio", "Ensemble", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier", "RowGAN", "VariationalAutoencoder",
+__all__ = ["ClassVAEs", "Classifier", "ClassifierWithGAN", "ConvAutoencoder", "DensityRatio", "Ensemble", "HEADS", "LogitBound", "MLPAutoencoder", "MaxMahalanobisHead", "ResNetClassifier", "RowGAN", "VariationalAutoencoder",
            "autoencoder", "bounded_logit", "build", "init_parameters", "max_mahalanobis_centres", "mlp", "with_head"]

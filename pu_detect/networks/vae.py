@@ -158,3 +158,92 @@ class VariationalAutoencoder(nn.Module):
         mu, log_variance = self.encode(x)
         noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
         return mu + torch.exp(0.5 * log_variance) * noise, mu, log_variance
+
+
+class ClassVAEs(nn.Module):
+    """One ``VariationalAutoencoder`` per class and analysis-by-synthesis inference (Schott et al., 2019).
+
+    ``latent_objective(x, z)`` is each class's ``(||x - G_c(z_c)||^2 + beta ||z_c||^2 / 2) / n_features``
+    (``||z||^2 / 2`` is ``KL(N(z, I) || N(0, I))``); ``infer(x)`` minimises it over ``z_c`` for every
+    class: the best of the fixed prior draws ``prior_samples`` (decoded once per set of weights), then
+    ``inference_steps`` Adam steps of size ``inference_lr``, each followed by a projection onto the
+    ball of radius ``radius``. ``forward(x)`` returns ``-latent_objective(x, infer(x))``: the class
+    logits, differentiable in ``x`` with the optimal codes held fixed (Danskin's theorem gives this
+    gradient of a minimum at its minimiser). ``output_range=(low, high)`` puts the decoders' images in
+    that box (a scaled sigmoid; the paper's decoders end in a sigmoid); ``None`` leaves them linear.
+    """
+
+    def __init__(self, n_features, n_classes, hidden_dims, latent_dim, input_shape=None, n_prior_samples=1000,
+                 inference_steps=50, inference_lr=0.05, radius=5.0, beta=1.0, output_range=(0.0, 1.0)):
+        super().__init__()
+        self.output_range = None if output_range is None else tuple(float(b) for b in output_range)
+        self.class_vaes = nn.ModuleList([VariationalAutoencoder(n_features, hidden_dims, latent_dim, "bernoulli",
+                                                                input_shape) for _ in range(n_classes)])
+        self.latent_dim, self.n_features = latent_dim, n_features
+        self.inference_steps, self.inference_lr, self.radius, self.beta = inference_steps, inference_lr, radius, beta
+        self.register_buffer("prior_samples", torch.zeros(n_prior_samples, latent_dim))
+        self._decoded_prior = None
+
+    def __getstate__(self):  # the decoded prior draws are a cache: never pickled or deep-copied
+        state = super().__getstate__().copy()
+        state["_decoded_prior"] = None
+        return state
+
+    def draw_prior_samples(self, generator, fraction_to_dismiss=0.1):
+        """Draw ``n / (1 - fraction)`` codes from ``N(0, I)`` and keep the ``n`` of smallest norm (the paper's)."""
+        n = self.prior_samples.shape[0]
+        draws = torch.randn((int(math.ceil(n / (1.0 - fraction_to_dismiss))), self.latent_dim), generator=generator)
+        keep = draws.norm(dim=1).argsort()[:n]
+        with torch.no_grad():
+            self.prior_samples.copy_(draws[keep].to(self.prior_samples))
+
+    def class_image(self, c, z):
+        """``G_c(z)``: class ``c``'s decoder, in ``output_range``."""
+        raw = self.class_vaes[c].decode(z)
+        if self.output_range is None:
+            return raw
+        low, high = self.output_range
+        return low + (high - low) * torch.sigmoid(raw)
+
+    def decode(self, z):
+        """``G_c(z_c)`` for codes of shape (n, n_classes, latent_dim): images of shape (n, n_classes, n_features)."""
+        return torch.stack([self.class_image(c, z[:, c]) for c in range(len(self.class_vaes))], dim=1)
+
+    def latent_objective(self, x, z):
+        reconstruction = (x[:, None, :] - self.decode(z)).pow(2).sum(-1)
+        return (reconstruction + self.beta * 0.5 * z.pow(2).sum(-1)) / self.n_features
+
+    def _prior_images(self):
+        """The decoded prior draws of each class, recomputed only when a weight or the draws change."""
+        tensors = [self.prior_samples, *self.class_vaes.parameters()]
+        key = tuple((t.data_ptr(), t._version, t.dtype, t.device) for t in tensors)
+        if self._decoded_prior is None or self._decoded_prior[0] != key:
+            with torch.no_grad():
+                images = torch.stack([self.class_image(c, self.prior_samples)
+                                      for c in range(len(self.class_vaes))])  # (C, m, d)
+            self._decoded_prior = (key, images, images.pow(2).sum(-1))
+        return self._decoded_prior[1:]
+
+    def infer(self, x):
+        """The optimal codes, shape (n, n_classes, latent_dim), without a graph."""
+        with torch.inference_mode(False), torch.enable_grad():
+            x = x.detach().clone()
+            images, norms = self._prior_images()
+            # ||x - G||^2 + beta ||z||^2 / 2 for every row, class and prior draw, as matrix products.
+            distances = (x.pow(2).sum(1)[None, :, None] - 2 * torch.einsum("nd,cmd->cnm", x, images)
+                         + norms[:, None, :] + self.beta * 0.5 * self.prior_samples.pow(2).sum(1)[None, None])
+            z = self.prior_samples[distances.argmin(-1)].transpose(0, 1).contiguous()  # (n, C, L)
+            z.requires_grad_(True)
+            first, second = torch.zeros_like(z), torch.zeros_like(z)
+            for step in range(1, self.inference_steps + 1):
+                (gradient,) = torch.autograd.grad(self.latent_objective(x, z).sum(), z)
+                with torch.no_grad():  # Adam (betas 0.9, 0.999), then the projection onto the ball
+                    first.mul_(0.9).add_(gradient, alpha=0.1)
+                    second.mul_(0.999).addcmul_(gradient, gradient, value=0.001)
+                    update = (first / (1 - 0.9**step)) / ((second / (1 - 0.999**step)).sqrt() + 1e-8)
+                    z -= self.inference_lr * update
+                    z *= torch.clamp(self.radius / z.norm(dim=-1, keepdim=True).clamp_min(1e-12), max=1.0)
+        return z.detach()
+
+    def forward(self, x):
+        return -self.latent_objective(x, self.infer(x).to(x.dtype))
