@@ -46,7 +46,7 @@ def all_estimators(type_filter=None):
     Examples
     --------
     >>> [name for name, _ in all_estimators("classifier")]
-    ['ADPEnsembleClassifier', 'RCEClassifier', 'RobustClassifier']
+    ['ABSClassifier', 'ADPEnsembleClassifier', 'ConfidenceCalibratedClassifier', 'RCEClassifier', 'RobustClassifier']
     """
     import pu_detect
 
