@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
+from pu_detect import ABC, PUVAE, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, VAEDetector
 from pu_detect.bench import MODELS as BENCHMARK_MODELS
 from pu_detect.bench import fit_on_split
 from _paths import add_data_dir_argument, data_dir
@@ -33,7 +33,11 @@ MODELS = {
     "PUDeepSVDD": PUDeepSVDD,
     "DeepSAD": DeepSAD,
     "DeepSVDD": DeepSVDD,
+    "PUVAE": PUVAE,
+    "VAEDetector": VAEDetector,
 }
+#: Pixels are in [0, 1]: the VAEs use the Bernoulli decoder.
+EXTRA = {"PUVAE": dict(likelihood="bernoulli"), "VAEDetector": dict(likelihood="bernoulli")}
 FIELDS = ["digit", "model", "seed", "auroc_all", "auroc_seen", "auroc_unseen", "fit_seconds"]
 
 
@@ -64,6 +68,7 @@ def main():
                     if (digit, name, seed) in done:
                         continue
                     extra = {"pretrain_epochs": args.epochs // 2} if "SVDD" in name or "SAD" in name else {}
+                    extra.update(EXTRA.get(name, {}))
                     model = MODELS[name](epochs=args.epochs, random_state=seed, **NET, **extra)
                     fit_seconds = fit_on_split(model, split, BENCHMARK_MODELS[name].semi_supervised)
                     scores = model.decision_function(split.X_test)

@@ -7,9 +7,9 @@ Per seed: the 7,000 / 3,000 split of the MNIST test set (stratified), pixels bin
 latent size, ReLU instead of tanh), Adam lr 1e-3, batch 100, up to --epochs epochs with early stopping on
 10% of the training rows (patience 10); ``latent_prior="standard"`` and ``"implicit"`` (T trained 10
 epochs after each VAE epoch, as in the authors' code). The test log-likelihood is the mean of
-``-decision_function`` (importance sampling, k = 10 as in the authors' code) in nats, the implicit
-prior normalised by its Monte Carlo ``log Z`` (reported, so that the authors' unnormalised number is
-test_nll + log_prior_normaliser). Rows are appended
+``-decision_function`` (importance sampling, k = 10 as in the authors' code) in nats, with the
+implicit prior N(z; 0, I) exp(T(z)) taken as normalised, as the authors do; log_prior_normaliser is the
+Monte Carlo estimate of log E_N(0,I)[exp T] (0 for an exact T), reported as a diagnostic. Rows are appended
 to OUT.csv; finished (seed, prior) pairs are skipped on a rerun.
 """
 

@@ -136,7 +136,7 @@ class VAEDetector(BaseDeepDetector):
     history_ : dict
         ``"loss"``: mean negative ELBO per epoch; with the implicit prior also
         ``"density_ratio_loss"``: ``T``'s logistic loss after each epoch, and
-        ``"log_prior_normaliser"``: ``log Z`` after each epoch.
+        ``"log_prior_normaliser"``: the estimate of ``log Z`` after each epoch.
     decision_scores_, threshold_, labels_, n_features_in_
         As in PyOD.
 
@@ -239,7 +239,7 @@ class VAEDetector(BaseDeepDetector):
                                       generator=generator, flush_subnormals=params.flush_subnormals)
             finally:
                 ratio.requires_grad_(False)
-            module.normalise_prior(generator)
+            module.estimate_prior_normaliser(generator)
             history.setdefault("density_ratio_loss", []).append(ratio_history["loss"][-1])
             history.setdefault("log_prior_normaliser", []).append(float(module.log_prior_normaliser))
             return False

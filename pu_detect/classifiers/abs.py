@@ -68,7 +68,11 @@ class ABSClassifier(BaseNeuralClassifier):
         The input range: the decoders end in a sigmoid scaled to it (the
         paper's, for images in [0, 1]) and ``X`` must lie in it; ``None``:
         linear decoders and any real inputs.
-    epochs : int, default=10
+    epochs : int, default=50
+        The authors train 10 epochs over MNIST's 60,000 images (about 4,700
+        steps of 128); 50 over 7,000 images are 2,700 steps. On the 7,000 /
+        3,000 MNIST split (seed 0) 10 epochs gave 96.3% test accuracy (300
+        images), 50 gave 97.9% (1,000 images).
     batch_size : int, default=128
     lr : float or None, default=None
         ``None``: 3e-3, the authors' Adam step size.
@@ -125,7 +129,7 @@ class ABSClassifier(BaseNeuralClassifier):
         softmax_offset=3.9e-5,
         binarize=False,
         clip=(0.0, 1.0),
-        epochs=10,
+        epochs=50,
         batch_size=128,
         lr=None,
         weight_decay=None,

@@ -112,7 +112,7 @@ class VariationalAutoencoder(nn.Module):
         self.log_variance = FeatureLogVariance(n_features) if likelihood == "gaussian" else None
         self.density_ratio = None if density_ratio_dims is None else DensityRatio(latent_dim, density_ratio_dims)
         self.register_buffer("importance_noise", torch.zeros(n_importance_samples, latent_dim))
-        # log E_{N(0, I)}[exp T(z)]: the implicit prior N(z; 0, I) exp(T(z)) divided by it integrates to 1.
+        # A Monte Carlo estimate of log E_{N(0, I)}[exp T(z)], 0 where T is the exact log-ratio (a diagnostic).
         self.register_buffer("log_prior_normaliser", torch.zeros(()))
 
     def draw_importance_noise(self, generator):
@@ -140,14 +140,15 @@ class VariationalAutoencoder(nn.Module):
         return self.mean(self.encode(x)[0])
 
     def log_ratio(self, z, generator=None):
-        """``T(z) - log E_{N(0, I)}[exp T]``: the log-density of the implicit prior against ``N(0, I)``
-        (zero without a density-ratio network: the standard normal prior)."""
+        """``T(z)``, the implicit prior's log-density against ``N(0, I)`` (zero without a density-ratio
+        network: the standard normal prior)."""
         if self.density_ratio is None:
             return torch.zeros(z.shape[:-1], dtype=z.dtype, device=z.device)
-        return self.density_ratio(z, generator) - self.log_prior_normaliser
+        return self.density_ratio(z, generator)
 
-    def normalise_prior(self, generator, n_samples=2**15):
-        """Estimate ``log E_{N(0, I)}[exp T(z)]`` from ``n_samples`` prior draws (Monte Carlo) and store it."""
+    def estimate_prior_normaliser(self, generator, n_samples=2**15):
+        """Estimate ``log E_{N(0, I)}[exp T(z)]`` from ``n_samples`` prior draws (Monte Carlo) and store it
+        in ``log_prior_normaliser``: 0 where ``T`` is the exact log-ratio, so far from 0 flags a poor ``T``."""
         with torch.no_grad():
             z = torch.randn((n_samples, self.latent_dim), generator=generator).to(self.log_prior_normaliser.device)
             values = torch.cat([self.density_ratio(chunk) for chunk in z.split(4096)])
