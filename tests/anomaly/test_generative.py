@@ -127,3 +127,14 @@ def test_bad_parameters_are_named():
         VAEDetector(n_importance_samples=0).fit(X)
     with pytest.raises(ValueError, match="likelihood must be one of"):
         PUVAE(likelihood="poisson").fit(X, X[:2] + 3)
+
+
+def test_prior_normaliser_estimate_is_the_log_mean_of_exp_t():
+    vae = build(lambda: VariationalAutoencoder(3, (4,), 2, "gaussian", density_ratio_dims=(4,)),
+                torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        vae.density_ratio.output.weight.zero_()
+        vae.density_ratio.output.bias.fill_(0.7)  # T = 0.7 everywhere: E[exp T] = exp(0.7)
+    vae.estimate_prior_normaliser(torch.Generator().manual_seed(1), n_samples=1000)
+    assert float(vae.log_prior_normaliser) == pytest.approx(0.7, abs=1e-6)
+    torch.testing.assert_close(vae.log_ratio(torch.zeros(5, 2)), torch.full((5,), 0.7))  # not subtracted
