@@ -295,3 +295,25 @@ def test_a_member_larger_than_its_header_declares_is_refused(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="Bad CRC-32 for file 'tensors.pt'"):  # read up to 1,000 bytes only
         load(path)
+
+
+@pytest.mark.parametrize("name", ["ABSClassifier", "ConfidenceCalibratedClassifier", "given outliers"])
+def test_generative_classifiers_and_mahalanobis_round_trip(name, tmp_path, digits):
+    from pu_detect import ABSClassifier, ConfidenceCalibratedClassifier, MahalanobisDetector
+
+    X, y = digits
+    path = tmp_path / "model.zip"
+    if name == "ABSClassifier":
+        clf = ABSClassifier(hidden_dims=(16,), epochs=2, n_prior_samples=50, inference_steps=3, random_state=0)
+        clf.fit(X[:300], y[:300])
+    elif name == "given outliers":
+        clf = ConfidenceCalibratedClassifier(outliers="given", hidden_dims=(16,), epochs=2, random_state=0)
+        clf.fit(X[:300], y[:300], X_out=X[300:350])
+    else:
+        clf = ConfidenceCalibratedClassifier(hidden_dims=(16,), epochs=2, random_state=0).fit(X[:300], y[:300])
+    clf.save(path)
+    np.testing.assert_array_equal(load(path).predict_proba(X[:20]), clf.predict_proba(X[:20]))
+    if name != "ABSClassifier":  # ABS has no penultimate features
+        detector = MahalanobisDetector(clf).fit(X[:300], y[:300])
+        detector.save(path)
+        np.testing.assert_array_equal(load(path).decision_function(X[:20]), detector.decision_function(X[:20]))

@@ -115,6 +115,12 @@ class VariationalAutoencoder(nn.Module):
         # A Monte Carlo estimate of log E_{N(0, I)}[exp T(z)], 0 where T is the exact log-ratio (a diagnostic).
         self.register_buffer("log_prior_normaliser", torch.zeros(()))
 
+    def reset_buffers(self):
+        """Zero the fixed draws and the normaliser (``build`` leaves buffers uninitialised)."""
+        with torch.no_grad():
+            self.importance_noise.zero_()
+            self.log_prior_normaliser.zero_()
+
     def draw_importance_noise(self, generator):
         """Draw the ``k`` fixed standard-normal vectors of ``importance_noise`` from ``generator``."""
         noise = torch.randn(self.importance_noise.shape, generator=generator)
@@ -189,6 +195,10 @@ class ClassVAEs(nn.Module):
         state = super().__getstate__().copy()
         state["_decoded_prior"] = None
         return state
+
+    def reset_buffers(self):
+        with torch.no_grad():
+            self.prior_samples.zero_()
 
     def draw_prior_samples(self, generator, fraction_to_dismiss=0.1):
         """Draw ``n / (1 - fraction)`` codes from ``N(0, I)`` and keep the ``n`` of smallest norm (the paper's)."""
