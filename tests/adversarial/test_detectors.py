@@ -256,3 +256,22 @@ def test_mahalanobis_score_by_hand_and_out_of_distribution_separation(digits):
     noise = np.random.default_rng(0).uniform(size=(200, 64))
     scores = np.r_[detector.decision_function(X_digits[1000:1200]), detector.decision_function(noise)]
     assert roc_auc_score(np.r_[np.zeros(200), np.ones(200)], scores) > 0.99
+
+
+def test_mahalanobis_matches_sklearns_empirical_covariance(fitted, digits):
+    """Lee et al.'s code fits sklearn's EmpiricalCovariance on class-centred features: the same score."""
+    from sklearn.covariance import EmpiricalCovariance
+
+    from pu_detect import MahalanobisDetector
+
+    X, y = digits
+    net = fitted
+    detector = MahalanobisDetector(net).fit(X[:1000], y[:1000])
+    features = net.features(X[:1000])
+    classes = np.unique(y[:1000])
+    means = np.stack([features[y[:1000] == c].mean(0) for c in classes])
+    centred = features - means[np.searchsorted(classes, y[:1000])]
+    reference = EmpiricalCovariance(assume_centered=True).fit(centred)
+    test_features = net.features(X[1000:1100])
+    expected = np.min([reference.mahalanobis(test_features - m) for m in means], axis=0)
+    np.testing.assert_allclose(detector.decision_function(X[1000:1100]), expected, rtol=1e-6, atol=1e-8)
