@@ -117,7 +117,10 @@ class VAEDetector(BaseDeepDetector):
         row's score is deterministic and does not depend on what it is
         scored with.
     density_ratio_epochs : int, default=10
-        Epochs of ``T`` after each epoch of the VAE (implicit prior only).
+        Epochs of ``T`` after each epoch of the VAE (implicit prior only),
+        over the posterior samples of all unlabeled rows (with
+        ``validation_fraction``, the held-out rows too: ``T`` learns the
+        aggregated posterior, not the fit).
     density_ratio_lr : float, default=1e-3
         Adam's step size for ``T`` (the authors' value).
     epochs : int, default=100
