@@ -49,7 +49,7 @@ CLASSIFIER_CONFIGS = {
 }
 #: The adversarial detectors, each over ``frozen_classifier()``.
 ADVERSARIAL_CONFIGS = {"ConfidenceDetector": {}, "KDensityDetector": {}, "MahalanobisDetector": {},
-                       "NonMEDetector": {}}
+                       "MaxLogitDetector": {}, "NonMEDetector": {}}
 
 _ORDER = ("Autoencoder", "ABC", "PUAutoencoder", "DeepSVDD", "DeepSAD", "PUDeepSVDD", "VAEDetector", "PUVAE")
 #: Every public deep anomaly detector, configured small (in the order of the families' papers).

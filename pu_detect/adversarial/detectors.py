@@ -6,6 +6,8 @@ higher the more adversarial they look:
 * ``NonMEDetector``: minus the entropy of the non-maximal class
   probabilities (RCE makes them uniform, hence high-entropy, on clean inputs);
 * ``ConfidenceDetector``: minus the top class probability;
+* ``MaxLogitDetector``: minus the largest logit (for a Max-Mahalanobis
+  network, the squared distance to the nearest centre);
 * ``KDensityDetector``: minus the log
   kernel density of the penultimate features (in its own module).
 
@@ -189,3 +191,34 @@ class ConfidenceDetector(_AdversarialDetector):
 
     def _score(self, logits, features):
         return -softmax(logits, axis=1).max(axis=1)
+
+
+class MaxLogitDetector(_AdversarialDetector):
+    """Score = ``-max_i Z_i``, minus the largest prediction logit.
+
+    For a Max-Mahalanobis network (``RobustClassifier(head="max_mahalanobis")``,
+    logits ``-||z - mu_i||^2``) this is the squared distance of the
+    features ``z`` to the nearest class centre, the natural detector of
+    Pang et al.'s MMC geometry; for other networks it is the max-logit
+    baseline of out-of-distribution detection (unlike the top probability
+    it keeps the logits' scale). Parameters as ``NonMEDetector``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from pu_detect import RobustClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = RobustClassifier(loss="mmc", head="max_mahalanobis", hidden_dims=(64,), epochs=40, random_state=0)
+    >>> clf = clf.fit(X / 16, y)
+    >>> detector = MaxLogitDetector(clf).fit(X / 16)
+    >>> bool(detector.decision_function(X[:5] / 16 + 3).min() > detector.decision_function(X[:5] / 16).max())
+    True
+    """
+
+    def __init__(self, classifier=None, features=None, contamination=0.05):
+        self.classifier = classifier
+        self.features = features
+        self.contamination = contamination
+
+    def _score(self, logits, features):
+        return -logits.max(axis=1)

@@ -275,3 +275,21 @@ def test_mahalanobis_matches_sklearns_empirical_covariance(fitted, digits):
     test_features = net.features(X[1000:1100])
     expected = np.min([reference.mahalanobis(test_features - m) for m in means], axis=0)
     np.testing.assert_allclose(detector.decision_function(X[1000:1100]), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_max_logit_is_the_nearest_centre_distance_of_a_max_mahalanobis_network(digits):
+    from pu_detect import MaxLogitDetector, RobustClassifier
+
+    X, y = digits
+    clf = RobustClassifier(loss="mmc", head="max_mahalanobis", hidden_dims=(64,), epochs=40, random_state=0)
+    clf.fit(X[:800], y[:800])
+    assert clf.score(X[800:], y[800:]) > 0.85
+    detector = MaxLogitDetector(clf).fit(X[:800])
+    head = clf.module_.head
+    with torch.no_grad():
+        z = head.linear(torch.as_tensor(clf.features(X[800:810]), dtype=torch.float32)).double()
+        nearest = torch.cdist(z, head.centres.double()).pow(2).min(dim=1).values.numpy()
+    np.testing.assert_allclose(detector.decision_function(X[800:810]), nearest, rtol=1e-4)
+    far = X[800:1000] + 3.0  # far from the data, the features (and z) are far from every centre
+    scores = np.r_[detector.decision_function(X[800:1000]), detector.decision_function(far)]
+    assert roc_auc_score(np.r_[np.zeros(200), np.ones(200)], scores) > 0.99
