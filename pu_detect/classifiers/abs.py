@@ -189,9 +189,11 @@ class ABSClassifier(BaseNeuralClassifier):
                          params.n_prior_samples, params.inference_steps, params.inference_lr, params.radius,
                          params.beta, params.clip)
 
-    def _loss(self, params):
-        self.module_.draw_prior_samples(torch.Generator().manual_seed(v.check_seed(params.random_state) + 1))
+    def _prepare_module(self, params):
+        # The prior draws come from their own generator (seeded from random_state), not the training one.
+        self.module_.draw_prior_samples(torch.Generator().manual_seed((params.random_state + 1) % 2**63))
 
+    def _loss(self, params):
         def loss(module, x, t, generator):
             if params.binarize:
                 x = (x >= 0.5).to(x.dtype)

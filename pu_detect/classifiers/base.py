@@ -51,7 +51,12 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
       randomness the loss draws, such as an attack's random start);
     * ``_prediction_logits(module, x)`` (optional): logits whose softmax is
       the predicted class distribution; the default is the network's output
-      (an RCE network returns ``-Z``).
+      (an RCE network returns ``-Z``);
+    * ``_prepare_module(params)`` (optional): anything the built network
+      needs before training (ABS draws its fixed prior codes here).
+
+    A loss may also take extra training streams as keyword arguments: a
+    subclass's ``fit`` passes them as ``_fit(X, y, {name: rows})``.
 
     Class attribute ``_parameter_checks``: name -> validator.
     """
@@ -109,6 +114,7 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         v.check_input_shape_fits(self.input_shape, params.input_shape, n_features)
         generator = torch.Generator().manual_seed(params.random_state)
         self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
+        self._prepare_module(params)
         rows = as_tensor(X, params.device)
         data = (rows, torch.as_tensor(target, device=params.device))
         extra = {name: as_tensor(value, params.device) for name, value in (extra_rows or {}).items()}
@@ -129,6 +135,9 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             verbose=params.verbose, description=self._description(params),
         )
         return self
+
+    def _prepare_module(self, params):
+        """Hook run on the built network before training (no-op here)."""
 
     def _auto_optimizer(self, params):
         """The optimiser ``optimizer="auto"`` means for this network (Adam here)."""
