@@ -69,6 +69,9 @@ def test_binarize_and_input_range():
     clf = ABSClassifier(hidden_dims=(8,), n_prior_samples=50, inference_steps=2, epochs=5, binarize=True,
                         random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba((X >= 0.5).astype(float)))
+    again = ABSClassifier(hidden_dims=(8,), n_prior_samples=50, inference_steps=2, epochs=5, binarize=True,
+                          random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))  # same seed, same model
     with pytest.raises(ValueError, match=r"X must be values inside clip=\(0.0, 1.0\)"):
         ABSClassifier(epochs=1).fit(X * 2, y)
     with pytest.raises(ValueError, match="inference_steps"):
