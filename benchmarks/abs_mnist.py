@@ -15,13 +15,12 @@ models are refitted: same seed, same model).
 """
 
 import argparse
-import csv
-import os
 import time
 
 import numpy as np
 import torch
 from _paths import add_data_dir_argument, data_dir
+from _results import append_row, finished
 from sklearn.model_selection import train_test_split
 
 from pu_detect import ABSClassifier, RobustClassifier, attacks
@@ -34,23 +33,6 @@ MODELS = {
 ATTACKS = {"PGD-L2 eps 1.5": dict(eps=1.5, norm="l2"), "PGD-Linf eps 0.3": dict(eps=0.3, norm="linf")}
 
 
-def _write(path, row):
-    new = not os.path.exists(path)
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-    print(row, flush=True)
-
-
-def _done(path):
-    if not os.path.exists(path):
-        return set()
-    with open(path) as f:
-        return {(int(r["seed"]), r["model"], r["attack"]) for r in csv.DictReader(f)}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_dir_argument(parser, "mnist")
@@ -61,7 +43,7 @@ def main():
     mnist = data_dir(parser, args)
     torch.set_num_threads(1)
     X, y = load_mnist(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz")
-    done = _done(args.out)
+    done = finished(args.out, "seed", "model", "attack")
     for seed in args.seeds:
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
         rows, labels = X_test[: args.n_robust], y_test[: args.n_robust]
@@ -74,7 +56,7 @@ def main():
                 start = time.perf_counter()
                 clean = float(np.mean(clf.predict(X_test) == y_test))
                 per_image = (time.perf_counter() - start) / len(X_test)
-                _write(args.out, dict(seed=seed, model=name, attack="none", n=len(X_test), accuracy=f"{clean:.4f}",
+                append_row(args.out, dict(seed=seed, model=name, attack="none", n=len(X_test), accuracy=f"{clean:.4f}",
                                       fit_seconds=fit_seconds, seconds_per_image=f"{per_image:.4f}"))
             for attack, options in ATTACKS.items():
                 transfer = name.startswith("CNN")  # the CNN's adversarial rows are also transferred to ABS
@@ -84,14 +66,14 @@ def main():
                 X_adv = crafted[attack] = attacks.pgd(clf, rows, labels, steps=40, random_state=seed, **options)
                 if (seed, name, attack) not in done:
                     robust = float(np.mean(clf.predict(X_adv) == labels))
-                    _write(args.out, dict(seed=seed, model=name, attack=attack, n=len(rows),
+                    append_row(args.out, dict(seed=seed, model=name, attack=attack, n=len(rows),
                                           accuracy=f"{robust:.4f}", fit_seconds=fit_seconds,
                                           seconds_per_image=f"{(time.perf_counter() - start) / len(rows):.4f}"))
         for attack, X_adv in crafted.items():
             name, label = "ABS (MLP VAEs)", f"{attack}, transferred from the CNN"
             if (seed, name, label) not in done:
                 robust = float(np.mean(fitted[name].predict(X_adv) == labels))
-                _write(args.out, dict(seed=seed, model=name, attack=label, n=len(rows), accuracy=f"{robust:.4f}",
+                append_row(args.out, dict(seed=seed, model=name, attack=label, n=len(rows), accuracy=f"{robust:.4f}",
                                       fit_seconds="", seconds_per_image=""))
 
 

@@ -15,12 +15,11 @@ successful pairs (``pu_detect.adversarial.detection_auc``). Rows are appended to
 """
 
 import argparse
-import csv
-import os
 import time
 
 import torch
 from _paths import add_data_dir_argument, data_dir
+from _results import append_row, finished
 from sklearn.model_selection import train_test_split
 
 from pu_detect import (KDensityDetector, MahalanobisDetector, MaxLogitDetector, RCEClassifier, RobustClassifier,
@@ -45,13 +44,6 @@ ATTACKS = {
 }
 
 
-def _done(path):
-    if not os.path.exists(path):
-        return set()
-    with open(path) as f:
-        return {(int(r["seed"]), r["classifier"]) for r in csv.DictReader(f)}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_dir_argument(parser, "mnist")
@@ -63,7 +55,7 @@ def main():
     mnist = data_dir(parser, args)
     torch.set_num_threads(1)
     X, y = load_mnist(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz")
-    done = _done(args.out)
+    done = finished(args.out, "seed", "classifier")
     for seed in args.seeds:
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
         for name, make in CLASSIFIERS.items():
@@ -83,13 +75,7 @@ def main():
                     row = dict(seed=seed, classifier=name, clean_accuracy=f"{accuracy:.4f}", attack=attack,
                                detector=detector_name, auc=f"{auc:.4f}", successful_pairs=pairs,
                                fit_seconds=f"{fit_seconds:.0f}")
-                    new = not os.path.exists(args.out)
-                    with open(args.out, "a", newline="") as f:
-                        writer = csv.DictWriter(f, list(row))
-                        if new:
-                            writer.writeheader()
-                        writer.writerow(row)
-                    print(row, flush=True)
+                    append_row(args.out, row)
 
 
 if __name__ == "__main__":

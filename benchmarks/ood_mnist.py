@@ -15,13 +15,12 @@ class. Rows are appended to OUT.csv; finished (seed, arm) pairs are skipped on a
 """
 
 import argparse
-import csv
-import os
 import time
 
 import numpy as np
 import torch
 from _paths import add_data_dir_argument, data_dir
+from _results import append_row, finished
 from sklearn.datasets import load_digits
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -57,13 +56,6 @@ def out_of_distribution_sets(X_test, y_test, seed):
     }
 
 
-def _done(path):
-    if not os.path.exists(path):
-        return set()
-    with open(path) as f:
-        return {(int(r["seed"]), r["arm"]) for r in csv.DictReader(f)}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_dir_argument(parser, "mnist")
@@ -75,7 +67,7 @@ def main():
     mnist = data_dir(parser, args)
     torch.set_num_threads(1)
     X, y = load_mnist(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz")
-    done = _done(args.out)
+    done = finished(args.out, "seed", "arm")
     for seed in args.seeds:
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
         inside_train, inside_test = y_train < 5, y_test < 5
@@ -101,13 +93,7 @@ def main():
                                auroc=f"{roc_auc_score(labels, scores):.4f}",
                                aupr=f"{average_precision_score(labels, scores):.4f}",
                                fit_seconds=f"{fit_seconds:.0f}")
-                    new = not os.path.exists(args.out)
-                    with open(args.out, "a", newline="") as f:
-                        writer = csv.DictWriter(f, list(row))
-                        if new:
-                            writer.writeheader()
-                        writer.writerow(row)
-                    print(row, flush=True)
+                    append_row(args.out, row)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,10 @@ rows under APGD-CE and APGD-T (DLR, 3 targets) at eps 0.1, a row robust only if 
 """
 
 import argparse
-import csv
-import os
 
 import numpy as np
 import torch
+from _results import append_row, finished
 from sklearn.datasets import load_digits
 
 from pu_detect import RobustClassifier, attacks
@@ -32,10 +31,7 @@ def main():
     torch.set_num_threads(1)
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
-    done = set()
-    if os.path.exists(args.out):
-        with open(args.out, newline="") as f:
-            done = {(r["arm"], int(r["seed"])) for r in csv.DictReader(f)}
+    done = finished(args.out, "arm", "seed")
     for seed in args.seeds:
         order = np.random.default_rng(seed).permutation(len(X))
         train, test = order[:1200], order[1200:]
@@ -52,13 +48,7 @@ def main():
             row = dict(arm=arm, seed=seed, clean_accuracy=f"{clf.score(X[test], y[test]):.4f}",
                        robust_accuracy=f"{np.mean(ce & targeted):.4f}",
                        margin_p10=f"{np.quantile(margins, 0.1):.3f}", margin_p50=f"{np.quantile(margins, 0.5):.3f}")
-            new = not os.path.exists(args.out)
-            with open(args.out, "a", newline="") as f:
-                writer = csv.DictWriter(f, list(row))
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
-            print(row, flush=True)
+            append_row(args.out, row)
 
 
 if __name__ == "__main__":

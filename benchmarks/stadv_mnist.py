@@ -10,13 +10,12 @@ tau. Success = classified as the target. Rows are appended to OUT.csv.
 """
 
 import argparse
-import csv
-import os
 import time
 
 import numpy as np
 import torch
 from _paths import add_data_dir_argument, data_dir
+from _results import append_row
 from sklearn.model_selection import train_test_split
 
 from pu_detect import RCEClassifier, RobustClassifier, attacks
@@ -55,13 +54,7 @@ def main():
                            misclassified=f"{np.mean(clf.predict(X_adv) != y_attack):.4f}",
                            mean_abs_change=f"{np.abs(X_adv - X_attack).mean():.4f}",
                            seconds=f"{time.perf_counter() - start:.0f}")
-                new = not os.path.exists(args.out)
-                with open(args.out, "a", newline="") as f:
-                    writer = csv.DictWriter(f, list(row))
-                    if new:
-                        writer.writeheader()
-                    writer.writerow(row)
-                print(row, flush=True)
+                append_row(args.out, row)
 
 
 if __name__ == "__main__":

@@ -14,24 +14,16 @@ to OUT.csv; finished (seed, prior) pairs are skipped on a rerun.
 """
 
 import argparse
-import csv
-import os
 import time
 
 import numpy as np
 import torch
 from _paths import add_data_dir_argument, data_dir
+from _results import append_row, finished
 from sklearn.model_selection import train_test_split
 
 from pu_detect import VAEDetector
 from pu_detect.datasets import load_mnist
-
-
-def _done(path):
-    if not os.path.exists(path):
-        return set()
-    with open(path) as f:
-        return {(int(r["seed"]), r["latent_prior"]) for r in csv.DictReader(f)}
 
 
 def main():
@@ -45,7 +37,7 @@ def main():
     torch.set_num_threads(1)
     X, y = load_mnist(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz")
     X = (X >= 0.5).astype(np.float32)
-    done = _done(args.out)
+    done = finished(args.out, "seed", "latent_prior")
     for seed in args.seeds:
         X_train, X_test = train_test_split(X, test_size=0.3, stratify=y, random_state=seed)
         for prior in ("standard", "implicit"):
@@ -62,13 +54,7 @@ def main():
                        final_density_ratio_loss=f"{history.get('density_ratio_loss', [float('nan')])[-1]:.4f}",
                        log_prior_normaliser=f"{float(det.module_.log_prior_normaliser):.3f}",
                        seconds=f"{time.perf_counter() - start:.0f}")
-            new = not os.path.exists(args.out)
-            with open(args.out, "a", newline="") as f:
-                writer = csv.DictWriter(f, list(row))
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
-            print(row, flush=True)
+            append_row(args.out, row)
 
 
 if __name__ == "__main__":
