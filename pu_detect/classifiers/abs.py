@@ -99,6 +99,7 @@ class ABSClassifier(BaseNeuralClassifier):
     True
     """
 
+    _default_adam_lr = 3e-3  # the authors'
     _parameter_checks = {
         "latent_dim": lambda x: v.check_int(x, "latent_dim"),
         "hidden_dims": lambda x: v.check_int_tuple(x, "hidden_dims"),
@@ -179,10 +180,6 @@ class ABSClassifier(BaseNeuralClassifier):
                 v._fail("X", f"values inside clip={params.clip} (the decoders' images lie in it; clip=None for "
                         "linear decoders)", f"values in [{bottom:.4g}, {top:.4g}]")
         return self._fit(X, y)
-
-    def _training_recipe(self, params):
-        optimizer, lr, weight_decay, milestones = super()._training_recipe(params)
-        return optimizer, (3e-3 if params.lr is None and optimizer == "adam" else lr), weight_decay, milestones
 
     def _make_module(self, n_features, params):
         return ClassVAEs(n_features, len(self.classes_), params.hidden_dims, params.latent_dim, params.input_shape,

@@ -58,8 +58,11 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
     A loss may also take extra training streams as keyword arguments: a
     subclass's ``fit`` passes them as ``_fit(X, y, {name: rows})``.
 
-    Class attribute ``_parameter_checks``: name -> validator.
+    Class attributes: ``_parameter_checks`` (name -> validator) and
+    ``_default_adam_lr`` (Adam's step size when ``lr=None``).
     """
+
+    _default_adam_lr = 1e-3
 
     _parameter_checks = {
         "hidden_dims": _check_hidden_dims,
@@ -147,12 +150,13 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         """Optimiser, step size, weight decay and milestones, with each ``"auto"`` / ``None`` resolved.
 
         SGD (momentum, lr 0.1, weight decay 2e-4, the rate divided by 10 at half and
-        three quarters of training) is the residual networks' recipe; Adam (lr 1e-3, no
-        weight decay, no schedule) the small networks'.
+        three quarters of training) is the residual networks' recipe; Adam (lr
+        ``_default_adam_lr``, 1e-3 unless a family sets its paper's, no weight decay, no
+        schedule) the small networks'.
         """
         optimizer = self._auto_optimizer(params) if params.optimizer == "auto" else params.optimizer
         sgd = optimizer == "sgd"
-        lr = (0.1 if sgd else 1e-3) if params.lr is None else params.lr
+        lr = (0.1 if sgd else self._default_adam_lr) if params.lr is None else params.lr
         weight_decay = (2e-4 if sgd else 0.0) if params.weight_decay is None else params.weight_decay
         milestones = ((0.5, 0.75) if sgd else None) if params.lr_milestones == "auto" else params.lr_milestones
         return optimizer, lr, weight_decay, milestones

@@ -93,6 +93,7 @@ class ConfidenceCalibratedClassifier(NetworkChoice, BaseNeuralClassifier):
         **BaseNeuralClassifier._parameter_checks,
     }
     _auto_image_architecture = "conv"
+    _default_adam_lr = 2e-4  # the paper's, for all three networks
 
     def __init__(
         self,
@@ -170,10 +171,6 @@ class ConfidenceCalibratedClassifier(NetworkChoice, BaseNeuralClassifier):
         if X_out.shape[1] != n_features:
             v._fail("X_out", f"rows of X's {n_features} features", f"{X_out.shape[1]} features")
         return self._fit(X, y, {"outliers": X_out})
-
-    def _training_recipe(self, params):
-        optimizer, lr, weight_decay, milestones = super()._training_recipe(params)
-        return optimizer, (2e-4 if params.lr is None and optimizer == "adam" else lr), weight_decay, milestones
 
     def _make_module(self, n_features, params):
         classifier = self._network(n_features, params)
