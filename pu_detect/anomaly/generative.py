@@ -5,14 +5,11 @@ fitted VAE, estimated by importance sampling, so the score is a density (in
 nats) and comparable across rows, models and datasets of the same features.
 """
 
-import copy
-
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ..engine import predict_batched
-from ..engine.inference import inference_batch_size, module_device
+from ..engine import predict_float64
 from ..engine.training import train
 from ..losses import (abc_anomaly_loss, density_ratio_loss, diagonal_normal_log_density, gaussian_kl,
                       importance_log_likelihood, log_likelihood, standard_normal_log_density)
@@ -255,24 +252,16 @@ class VAEDetector(BaseDeepDetector):
     def _score(self, module, x):
         return vae_importance_nll(module, x)
 
-    def _float64_map(self, function, rows, rows_per_batch_divisor=1):
-        """``function(network, batch)`` over ``rows`` on a float64 copy of the network, in no-grad batches
-        sized for its widest layer (divided by ``rows_per_batch_divisor``: the ``k`` samples per row)."""
-        network = copy.deepcopy(self.module_).double().eval()
-        device = module_device(network)
-        batch_size = inference_batch_size(network, self.n_features_in_, device, torch.float64)
-        batch_size = max(1, batch_size // rows_per_batch_divisor)
-        return predict_batched(lambda batch: function(network, batch), rows, device, torch.float64, batch_size)
-
     def _score_rows(self, X):
         _check_bernoulli_rows(v.check_params(self), X, "X")
-        return self._float64_map(vae_importance_nll, X, self.module_.importance_noise.shape[0])
+        return predict_float64(self.module_, vae_importance_nll, X,
+                               samples_per_row=self.module_.importance_noise.shape[0])
 
     def encode(self, X):
         """The posterior mean ``E[z | x]`` of each row, shape (n_samples, latent_dim)."""
         check_is_fitted(self, "module_")
         X = v.check_X(self, X, reset=False)
-        return self._float64_map(lambda module, x: module.encode(x)[0], X)
+        return predict_float64(self.module_, lambda module, x: module.encode(x)[0], X)
 
     def decode(self, Z):
         """The likelihood's mean ``E[x | z]`` of each latent code, shape (n_codes, n_features)."""
@@ -280,7 +269,7 @@ class VAEDetector(BaseDeepDetector):
         Z = v.check_rows(Z, "Z")
         if Z.shape[1] != self.module_.latent_dim:
             v._fail("Z", f"codes of latent_dim={self.module_.latent_dim} values", f"{Z.shape[1]} values")
-        return self._float64_map(lambda module, z: module.mean(z), Z)
+        return predict_float64(self.module_, lambda module, z: module.mean(z), Z, n_features=self.n_features_in_)
 
     def decision_function(self, X):
         """Negative log-likelihood ``-log p(x)`` of each row, in nats: higher = more anomalous.

@@ -71,15 +71,20 @@ def module_device(module):
     return torch.device("cpu") if tensor is None else tensor.device
 
 
-def predict_float64(module, function, X):
+def predict_float64(module, function, X, *, n_features=None, samples_per_row=1):
     """``function(network, batch)`` over the rows of ``X``, on a float64 copy of ``module``.
 
     float32 matrix kernels give a row results that differ (at the 1e-6 level)
     with the number of rows computed alongside it; in float64 on the copy a
     row's output does not depend on what else is scored with it. Batches
-    follow ``inference_batch_size``.
+    follow ``inference_batch_size`` of the network's own input width
+    (``n_features``, default ``X``'s: pass it when ``X`` is not what the
+    network's forward takes, such as latent codes), divided by
+    ``samples_per_row`` when ``function`` runs the network that many times
+    per row.
     """
     network = copy.deepcopy(module).double().eval()
     device = module_device(network)
-    batch_size = inference_batch_size(network, X.shape[1], device, torch.float64)
+    width = X.shape[1] if n_features is None else n_features
+    batch_size = max(1, inference_batch_size(network, width, device, torch.float64) // samples_per_row)
     return predict_batched(lambda batch: function(network, batch), X, device, torch.float64, batch_size)
