@@ -31,7 +31,7 @@ from scipy.special import logsumexp, softmax
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..attacks.adapter import torch_classifier
+from ..attacks.adapter import class_indices, torch_classifier
 from ..engine import predict_float64
 from ..persistence import PersistenceMixin
 from ..utils import validation as v
@@ -109,6 +109,14 @@ class _AdversarialDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector
 
     def _fit(self, model, X, y):
         self.decision_scores_ = self._score(*self._outputs(model, X))
+
+    @staticmethod
+    def _class_labels(model, logits, y):
+        """Output indices of the training rows' classes: of ``y`` where given, else the predicted ones."""
+        if y is None:
+            return np.argmax(logits, axis=1)
+        classes = np.arange(logits.shape[1]) if model.classes is None else model.classes
+        return class_indices(classes, y, len(logits))
 
 
 def _non_max_entropy(logits):

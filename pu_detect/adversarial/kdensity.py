@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
-from ..attacks.adapter import class_indices
 from ..utils import validation as v
 from .detectors import _AdversarialDetector
 
@@ -88,12 +87,7 @@ class KDensityDetector(_AdversarialDetector):
 
     def _fit(self, model, X, y):
         logits, features = self._outputs(model, X)
-        predicted = np.argmax(logits, axis=1)
-        if y is None:
-            labels = predicted
-        else:
-            classes = np.arange(logits.shape[1]) if model.classes is None else model.classes
-            labels = class_indices(classes, y, len(X))
+        labels = self._class_labels(model, logits, y)
         rng = np.random.default_rng(v.check_seed(self.random_state))
         self.centers_, self.center_rows_ = {}, {}
         for c in np.unique(labels):

@@ -3,7 +3,6 @@
 import numpy as np
 from scipy.linalg import pinvh
 
-from ..attacks.adapter import class_indices
 from .detectors import _AdversarialDetector
 
 
@@ -64,11 +63,7 @@ class MahalanobisDetector(_AdversarialDetector):
 
     def _fit(self, model, X, y):
         logits, features = self._outputs(model, X)
-        if y is None:
-            labels = np.argmax(logits, axis=1)
-        else:
-            classes = np.arange(logits.shape[1]) if model.classes is None else model.classes
-            labels = class_indices(classes, y, len(X))
+        labels = self._class_labels(model, logits, y)
         self.mean_classes_ = np.unique(labels)
         self.means_ = np.stack([features[labels == c].mean(axis=0) for c in self.mean_classes_])
         centred = features - self.means_[np.searchsorted(self.mean_classes_, labels)]
