@@ -286,13 +286,9 @@ class VAEDetector(BaseDeepDetector):
 
 
 def _check_bernoulli_rows(params, rows, name):
-    if params.likelihood != "bernoulli" or len(rows) == 0:
-        return
-    low, high = float(rows.min()), float(rows.max())
-    if low < 0.0 or high > 1.0:
-        v._fail(name, "features in [0, 1] for likelihood='bernoulli' (scale them, for example with "
-                "sklearn's MinMaxScaler and np.clip, or use likelihood='gaussian')",
-                f"values in [{low:.4g}, {high:.4g}]")
+    if params.likelihood == "bernoulli":
+        v.check_within(rows, name, 0.0, 1.0, "features in [0, 1] for likelihood='bernoulli' (scale them, for "
+                       "example with sklearn's MinMaxScaler and np.clip, or use likelihood='gaussian')")
 
 
 class PUVAE(PURiskMixin, VAEDetector):

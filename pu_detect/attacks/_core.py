@@ -50,9 +50,7 @@ def check_clip(clip):
 def check_rows(X, clip, target):
     """The attack's input rows as a float32 tensor on the target's device, inside ``clip``."""
     X = v.check_rows(X)
-    low, high = clip
-    if X.min() < low - 1e-6 or X.max() > high + 1e-6:
-        v._fail("X", f"values inside clip={clip}", f"values in [{X.min():.3g}, {X.max():.3g}]")
+    v.check_within(X, "X", *clip, f"values inside clip={clip}", tolerance=1e-6)
     if target.model.n_features is not None and X.shape[1] != target.model.n_features:
         v._fail("X", f"rows of the classifier's {target.model.n_features} features", f"{X.shape[1]} features")
     return torch.as_tensor(np.array(X, dtype=np.float32), device=target.device)

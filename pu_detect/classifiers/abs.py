@@ -175,10 +175,8 @@ class ABSClassifier(BaseNeuralClassifier):
         params = v.check_params(self)
         X = v.check_rows(X, "X")
         if params.clip is not None:
-            (low, high), (bottom, top) = params.clip, (float(X.min()), float(X.max()))
-            if bottom < low or top > high:
-                v._fail("X", f"values inside clip={params.clip} (the decoders' images lie in it; clip=None for "
-                        "linear decoders)", f"values in [{bottom:.4g}, {top:.4g}]")
+            v.check_within(X, "X", *params.clip, f"values inside clip={params.clip} (the decoders' images lie in it; "
+                           "clip=None for linear decoders)")
         return self._fit(X, y)
 
     def _make_module(self, n_features, params):

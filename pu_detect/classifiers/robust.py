@@ -63,11 +63,8 @@ def check_adversarial_rows(params, X):
     if params.adversarial_training is None:
         return
     check_norm_eps(params.eps, params.clip, params.norm)
-    rows = v.check_rows(X)
-    low, high = params.clip
-    if rows.size and (rows.min() < low - 1e-6 or rows.max() > high + 1e-6):
-        v._fail("X", f"values inside clip={params.clip} for adversarial training",
-                f"values in [{rows.min():.3g}, {rows.max():.3g}]")
+    v.check_within(v.check_rows(X), "X", *params.clip, f"values inside clip={params.clip} for adversarial training",
+                   tolerance=1e-6)
 
 
 def adversarial_objective(params, clean_loss):

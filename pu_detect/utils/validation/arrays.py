@@ -234,6 +234,18 @@ def check_params(estimator, skip=()):
     })
 
 
+def check_within(X, name, low, high, expected, tolerance=0.0):
+    """Refuse rows ``X`` (array or tensor) with a value outside ``[low - tolerance, high + tolerance]``.
+
+    The message names ``name``, says ``expected`` and gives the range found.
+    """
+    if len(X) == 0:
+        return
+    bottom, top = float(X.min()), float(X.max())
+    if bottom < low - tolerance or top > high + tolerance:
+        _fail(name, expected, f"values in [{bottom:.4g}, {top:.4g}]")
+
+
 def check_input_shape_fits(input_shape, checked_shape, n_features):
     """Refuse an ``input_shape`` whose product is not the number of features."""
     if checked_shape is not None and int(np.prod(checked_shape)) != n_features:
