@@ -12,10 +12,14 @@ clipping).
 * ``fgsm``: one signed-gradient step of size ``eps`` (Goodfellow et al., 2015).
 * ``bim``: ``steps`` signed steps of ``eps / steps`` in the L-inf ball (Kurakin et al., 2017).
 * ``ilcm``: BIM towards the least-likely class (Kurakin et al., 2017).
-* ``pgd``: BIM from a random start in the L-inf or L2 ball (Madry et al., 2018).
+* ``pgd``: BIM from a random start in the L-inf or L2 ball (Madry et al., 2018),
+  on the cross-entropy or the logit margin.
+* ``mim``: BIM along an accumulated, L1-normalised gradient (momentum; Dong et al., 2018).
 * ``carlini_wagner``: C&W-L2 with confidence ``kappa`` and a binary search
   over its constant (Carlini and Wagner, 2017); ``kappa=10`` is the
   high-confidence variant (``high_confidence_cw``).
+* ``elastic_net``: EAD, C&W's margin loss with an elastic-net (L1 + L2)
+  distortion, solved by FISTA with shrinkage-thresholding (Chen et al., 2018).
 * ``jsma``: the Jacobian saliency map attack over pixel pairs (Papernot et al., 2016).
 * ``apgd``: Auto-PGD with the cross-entropy or DLR loss, untargeted or
   targeted (Croce and Hein, 2020); ``autoattack`` runs the reference
@@ -30,15 +34,17 @@ clipping).
 """
 
 from .apgd import apgd, apgd_tensor, autoattack, dlr_loss
-from .carlini_wagner import carlini_wagner, carlini_wagner_tensor, high_confidence_cw
-from .gradient import bim, fgsm, ilcm, pgd, pgd_tensor, projected_gradient_steps, signed_gradient_steps
+from .carlini_wagner import (carlini_wagner, carlini_wagner_tensor, elastic_net, elastic_net_tensor,
+                             high_confidence_cw)
+from .gradient import bim, fgsm, ilcm, mim, pgd, pgd_tensor, projected_gradient_steps, signed_gradient_steps
 from .jsma import jsma
 from .natural import natural_adversarial
 from .spatial import flow_loss, flow_transform, stadv, stadv_tensor
 
 __all__ = ["apgd", "apgd_tensor", "autoattack", "bim", "carlini_wagner", "carlini_wagner_tensor", "dlr_loss",
-           "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "natural_adversarial", "pgd", "pgd_tensor",
-           "projected_gradient_steps", "signed_gradient_steps", "flow_loss", "flow_transform", "stadv", "stadv_tensor"]
+           "elastic_net", "elastic_net_tensor", "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "mim",
+           "natural_adversarial", "pgd", "pgd_tensor", "projected_gradient_steps", "signed_gradient_steps",
+           "flow_loss", "flow_transform", "stadv", "stadv_tensor"]
 
 
 def __getattr__(name):

@@ -92,6 +92,17 @@ def gradient(loss, x):
     return torch.autograd.grad(loss, x)[0]
 
 
+def margin(logits, labels, targeted=False):
+    """C&W's f per row: how far an attack is from its goal (``<= -kappa`` once reached with confidence ``kappa``).
+
+    Untargeted: ``Z_y - max_{i != y} Z_i``; targeted (``labels`` the targets): ``max_{i != t} Z_i - Z_t``.
+    """
+    chosen = logits.gather(1, labels[:, None]).squeeze(1)
+    others = logits.masked_fill(torch.nn.functional.one_hot(labels, logits.shape[1]).bool(), -torch.inf)
+    best_other = others.max(dim=1).values
+    return best_other - chosen if targeted else chosen - best_other
+
+
 def n_outputs(target, X):
     """How many classes the classifier scores (from one forward pass: a plain module names no classes)."""
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""Gradient attacks in the L-inf (and, for PGD, L2) ball: FGSM, BIM, ILCM and PGD.
+"""Gradient attacks in the L-inf (and, for PGD, L2) ball: FGSM, BIM, ILCM, PGD and MIM.
 
 Each has a tensor-level core that runs on a live module's logits with a
 given generator (adversarial training calls it every step without copying
@@ -11,10 +11,11 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from ..utils import validation as v
-from ._core import check_eps, check_steps, gradient, in_batches, prepare
+from ._core import check_eps, check_steps, gradient, in_batches, margin, prepare
 
 
 NORMS = ("linf", "l2")
+PGD_LOSSES = ("ce", "margin")
 
 
 def _unit_step(grad, norm):
@@ -36,8 +37,12 @@ def project(x, x0, eps, clip, norm="linf"):
     return torch.clamp(x, *clip)
 
 
-def projected_gradient_steps(loss, x0, *, eps, steps, step_size, clip, norm="linf", start=None):
+def projected_gradient_steps(loss, x0, *, eps, steps, step_size, clip, norm="linf", start=None, momentum=0.0):
     """Projected steepest-ascent steps on ``loss(x)`` in the ``norm`` ball around ``x0``.
+
+    Each step follows ``g_t = momentum * g_{t-1} + grad / ||grad||_1`` (per
+    row; Dong et al.'s momentum, which with ``momentum=0`` is the plain
+    gradient's direction).
 
     Parameters
     ----------
@@ -52,22 +57,27 @@ def projected_gradient_steps(loss, x0, *, eps, steps, step_size, clip, norm="lin
         direction, times ``step_size``.
     start : Tensor or None
         The first iterate (``None``: ``x0``).
+    momentum : float >= 0, default=0.0
+        The decay of the accumulated gradient (MIM uses 1.0).
 
     Returns
     -------
     Tensor, detached, within ``eps`` of ``x0`` in ``norm`` and inside ``clip``.
     """
     x = x0.clone() if start is None else start
+    accumulated = torch.zeros_like(x0)
     for _ in range(steps):
         x.requires_grad_(True)
         grad = gradient(loss(x), x)
         with torch.no_grad():
-            x = project(x + step_size * _unit_step(grad, norm), x0, eps, clip, norm)
+            l1 = grad.flatten(1).abs().sum(1).clamp_min(1e-12).view(-1, *([1] * (grad.dim() - 1)))
+            accumulated = momentum * accumulated + grad / l1
+            x = project(x + step_size * _unit_step(accumulated, norm), x0, eps, clip, norm)
     return x.detach()
 
 
 def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, start=None, toward=False,
-                          norm="linf"):
+                          norm="linf", momentum=0.0):
     """Projected gradient steps on the cross-entropy of ``labels`` (``projected_gradient_steps``).
 
     Parameters
@@ -85,6 +95,8 @@ def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, st
         The first iterate (``None``: ``x0``).
     norm : {"linf", "l2"}, default="linf"
         L-inf: signed steps (FGSM, BIM, PGD); L2: normalised-gradient steps.
+    momentum : float >= 0, default=0.0
+        As in ``projected_gradient_steps`` (MIM: 1.0).
 
     Returns
     -------
@@ -92,7 +104,8 @@ def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, st
     """
     sign = -1.0 if toward else 1.0  # toward a target class: descend its cross-entropy
     return projected_gradient_steps(lambda x: sign * cross_entropy(logits(x), labels, reduction="sum"), x0,
-                                    eps=eps, steps=steps, step_size=step_size, clip=clip, norm=norm, start=start)
+                                    eps=eps, steps=steps, step_size=step_size, clip=clip, norm=norm, start=start,
+                                    momentum=momentum)
 
 
 def uniform_start(x0, eps, clip, generator, norm="linf"):
@@ -240,8 +253,8 @@ def ilcm(model, X, eps, *, steps=10, step_size=None, clip=(0.0, 1.0), batch_size
     return in_batches(attack, X, torch.zeros(len(X), dtype=torch.long), batch_size)
 
 
-def pgd(model, X, y, eps, *, steps=40, step_size=None, norm="linf", clip=(0.0, 1.0), random_state=None,
-        batch_size=512):
+def pgd(model, X, y, eps, *, steps=40, step_size=None, norm="linf", loss="ce", clip=(0.0, 1.0),
+        random_state=None, batch_size=512):
     """Projected gradient descent (Madry et al., 2018): BIM from a uniform random start in the ball.
 
     Parameters
@@ -256,6 +269,12 @@ def pgd(model, X, y, eps, *, steps=40, step_size=None, norm="linf", clip=(0.0, 1
     norm : {"linf", "l2"}, default="linf"
         The threat model: signed steps in the L-inf ball, or normalised-gradient
         steps in the L2 ball.
+    loss : {"ce", "margin"}, default="ce"
+        The objective ascended: the cross-entropy of the true class, or the
+        logit margin ``max_{i != y} Z_i - Z_y`` (C&W's, independent of the
+        logits' scale; an adaptive choice for networks whose softmax
+        saturates, such as Max-Mahalanobis ones, where it ascends
+        ``||z - mu_y||^2 - min_{i != y} ||z - mu_i||^2``).
     random_state : int, numpy generator or None, default=None
         Seed of the random starts (same seed, same output).
 
@@ -273,12 +292,63 @@ def pgd(model, X, y, eps, *, steps=40, step_size=None, norm="linf", clip=(0.0, 1
     (5, 64)
     >>> pgd(clf, X[:5] / 16, y[:5], eps=1.0, norm="l2", steps=5, random_state=0).shape
     (5, 64)
+    >>> pgd(clf, X[:5] / 16, y[:5], eps=0.1, loss="margin", steps=5, random_state=0).shape
+    (5, 64)
     """
     target, X, clip, batch_size = prepare(model, X, clip, batch_size)
     norm = check_norm(norm)
     eps = check_norm_eps(eps, clip, norm)
     steps, step_size = check_steps(steps, step_size, lambda n: 2.5 * eps / n)
+    loss = v.check_option(loss, "loss", PGD_LOSSES)
     labels = target.class_index(y, len(X))
     generator = torch.Generator().manual_seed(v.check_seed(random_state))
-    return in_batches(lambda x, t: pgd_tensor(target.logits, x, t, eps=eps, steps=steps, step_size=step_size,
-                                              clip=clip, generator=generator, norm=norm), X, labels, batch_size)
+
+    def attack(x, t):
+        if loss == "ce":
+            return pgd_tensor(target.logits, x, t, eps=eps, steps=steps, step_size=step_size, clip=clip,
+                              generator=generator, norm=norm)
+        return projected_gradient_steps(lambda z: -margin(target.logits(z), t).sum(), x, eps=eps, steps=steps,
+                                        step_size=step_size, clip=clip, norm=norm,
+                                        start=uniform_start(x, eps, clip, generator, norm))
+
+    return in_batches(attack, X, labels, batch_size)
+
+
+def mim(model, X, y, eps, *, steps=10, step_size=None, momentum=1.0, clip=(0.0, 1.0), batch_size=512):
+    """Momentum iterative method (Dong et al., 2018): BIM whose steps follow an accumulated gradient.
+
+    Each step adds ``step_size * sign(g_t)`` with ``g_t = momentum * g_{t-1} +
+    grad_x CE / ||grad_x CE||_1`` and projects on the L-inf ball, as in
+    cleverhans' ``MomentumIterativeMethod`` (which the ADP paper's tables used).
+
+    Parameters
+    ----------
+    model, X, y, eps, clip, batch_size
+        As in ``fgsm``.
+    steps : int, default=10
+    step_size : float or None, default=None
+        ``None``: ``eps / steps``.
+    momentum : float >= 0, default=1.0
+        The decay factor ``mu`` (0: BIM).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features), float32
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from pu_detect import RCEClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = RCEClassifier(loss="ce", hidden_dims=(32,), epochs=10, random_state=0).fit(X / 16, y)
+    >>> mim(clf, X[:5] / 16, y[:5], eps=0.1).shape
+    (5, 64)
+    """
+    target, X, clip, batch_size = prepare(model, X, clip, batch_size)
+    eps = check_eps(eps, clip)
+    steps, step_size = check_steps(steps, step_size, lambda n: eps / n)
+    momentum = v.check_float(momentum, "momentum", 0.0, np.inf, low_inclusive=True)
+    labels = target.class_index(y, len(X))
+    return in_batches(lambda x, t: signed_gradient_steps(target.logits, x, t, eps=eps, steps=steps,
+                                                         step_size=step_size, clip=clip, momentum=momentum),
+                      X, labels, batch_size)

@@ -78,13 +78,20 @@ def with_head(network, head, bound=1.0):
 
 
 def max_mahalanobis_centres(n_classes, dim, radius=10.0):
-    """Pang et al.'s Max-Mahalanobis centres: a regular simplex of ``n_classes`` points on a sphere.
+    """Pang et al.'s Max-Mahalanobis centres: ``n_classes`` points on a sphere of ``radius``, spread apart.
 
-    The construction of the authors' code: ``mu_1 = e_1``; for each next
-    centre, its first coordinates make its inner product with every earlier
-    centre ``-1 / (L - 1)``, and its own coordinate brings it to unit norm;
-    then all are scaled by ``radius``. Pairwise inner products are
-    ``-radius^2 / (L - 1)``. Needs ``dim >= n_classes - 1``.
+    For ``dim >= n_classes - 1``, the construction of the authors' code, a
+    regular simplex: ``mu_1 = e_1``; for each next centre, its first
+    coordinates make its inner product with every earlier centre ``-1 / (L -
+    1)``, and its own coordinate brings it to unit norm; then all are scaled
+    by ``radius``. Pairwise inner products are ``-radius^2 / (L - 1)``.
+
+    For fewer dimensions no simplex fits. The MMLDA paper asks for centres
+    whose smallest pairwise distance is largest; the library solves that
+    problem itself (``_spread_on_sphere``: projected gradient descent on a
+    smooth maximum of the pairwise cosines from a fixed start, so the centres
+    are deterministic), which finds the known optima on small cases (a
+    regular polygon in 2-D, the octahedron and icosahedron in 3-D).
 
     Examples
     --------
@@ -94,10 +101,15 @@ def max_mahalanobis_centres(n_classes, dim, radius=10.0):
     tensor([[ 1.0000, -0.5000, -0.5000],
             [-0.5000,  1.0000, -0.5000],
             [-0.5000, -0.5000,  1.0000]], dtype=torch.float64)
+    >>> square = max_mahalanobis_centres(4, 2, radius=1.0)  # too few dimensions for a simplex: a square
+    >>> abs(float((square @ square.T).fill_diagonal_(-1).max())) < 1e-3
+    True
     """
-    if n_classes < 2 or dim < n_classes - 1:
-        raise ValueError(f"dim must be at least n_classes - 1 = {n_classes - 1} for the simplex construction; "
-                         f"got dim={dim} for {n_classes} classes.")
+    if n_classes < 2 or dim < 1 or (dim == 1 and n_classes > 2):
+        raise ValueError(f"Max-Mahalanobis centres need at least 2 classes and, for more than 2 classes, at least "
+                         f"2 dimensions; got dim={dim} for {n_classes} classes.")
+    if dim < n_classes - 1:
+        return radius * _spread_on_sphere(n_classes, dim)
     mu = torch.zeros(n_classes, dim, dtype=torch.float64)
     mu[0, 0] = 1.0
     for k in range(1, n_classes):
@@ -106,6 +118,23 @@ def max_mahalanobis_centres(n_classes, dim, radius=10.0):
         if k < dim:
             mu[k, k] = torch.sqrt(torch.abs(1 - mu[k] @ mu[k]))
     return radius * mu
+
+
+def _spread_on_sphere(n_points, dim, iterations=3000, sharpness=200.0, step_size=0.01):
+    """Unit vectors whose largest pairwise cosine is (locally) smallest: gradient steps on its log-sum-exp."""
+    generator = torch.Generator().manual_seed(0)
+    mu = torch.randn(n_points, dim, generator=generator, dtype=torch.float64)
+    mu = mu / mu.norm(dim=1, keepdim=True)
+    pairs = ~torch.eye(n_points, dtype=torch.bool)
+    with torch.enable_grad():
+        for _ in range(iterations):
+            mu.requires_grad_(True)
+            smooth_max = torch.logsumexp(sharpness * (mu @ mu.T)[pairs], 0) / sharpness
+            (grad,) = torch.autograd.grad(smooth_max, mu)
+            with torch.no_grad():
+                mu = mu - step_size * grad
+                mu = mu / mu.norm(dim=1, keepdim=True)
+    return mu.detach()
 
 
 class MaxMahalanobisHead(nn.Module):

@@ -14,7 +14,9 @@ SPECS = {
     "bim": (dict(eps=EPS, steps=5), "linf", True),
     "ilcm": (dict(eps=0.3, steps=10), "linf", False),
     "pgd": (dict(eps=EPS, steps=10, random_state=0), "linf", True),
+    "mim": (dict(eps=EPS, steps=5), "linf", True),
     "carlini_wagner": (dict(binary_search_steps=3, max_iter=40), None, True),
+    "elastic_net": (dict(binary_search_steps=3, max_iter=40), None, True),
     "high_confidence_cw": (dict(initial_const=10.0, binary_search_steps=3, max_iter=100, lr=0.1), None, True),
     "jsma": (dict(gamma=0.2, random_state=0), "l0", True),
     "kdensity_cw": (dict(binary_search_steps=3, max_iter=40), None, True),
@@ -23,7 +25,7 @@ SPECS = {
     "stadv": (dict(input_shape=(1, 8, 8), random_state=0), None, True),
 }
 TENSOR_CORES = {"signed_gradient_steps", "projected_gradient_steps", "pgd_tensor", "apgd_tensor",
-                "carlini_wagner_tensor", "dlr_loss", "stadv_tensor", "flow_loss", "flow_transform"}
+                "carlini_wagner_tensor", "elastic_net_tensor", "dlr_loss", "stadv_tensor", "flow_loss", "flow_transform"}
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -83,8 +85,34 @@ def test_max_mahalanobis_centres_are_a_regular_simplex():
         off = gram[~torch.eye(n_classes, dtype=torch.bool)]
         torch.testing.assert_close(gram.diagonal(), torch.full((n_classes,), 100.0, dtype=torch.float64))
         torch.testing.assert_close(off, torch.full_like(off, -100.0 / (n_classes - 1)))
-    with pytest.raises(ValueError, match="dim must be at least n_classes - 1"):
-        max_mahalanobis_centres(10, 8)
+    with pytest.raises(ValueError, match="at least 2 dimensions; got dim=1 for 3 classes"):
+        max_mahalanobis_centres(3, 1)
+
+
+@pytest.mark.parametrize("n_classes, dim, best_cosine", [(5, 2, np.cos(2 * np.pi / 5)), (10, 2, np.cos(np.pi / 5)),
+                                                         (6, 3, 0.0), (12, 3, 1 / np.sqrt(5))])
+def test_centres_in_too_few_dimensions_reach_the_known_best_spread(n_classes, dim, best_cosine):
+    # A regular polygon in the plane; the octahedron and the icosahedron on the 3-D sphere.
+    from pu_detect.networks import max_mahalanobis_centres
+
+    mu = max_mahalanobis_centres(n_classes, dim, radius=10.0)
+    torch.testing.assert_close(mu.norm(dim=1), torch.full((n_classes,), 10.0, dtype=torch.float64))
+    cosine = (mu @ mu.T / 100.0)[~torch.eye(n_classes, dtype=torch.bool)]
+    assert abs(float(cosine.max()) - best_cosine) < 2e-3
+    torch.testing.assert_close(max_mahalanobis_centres(n_classes, dim), max_mahalanobis_centres(n_classes, dim))
+
+
+def test_a_narrow_max_mahalanobis_network_trains(digits):
+    # 6 features for 10 classes: no simplex fits, the spread centres do (a linear head of the same width: 0.77).
+    from pu_detect import RobustClassifier
+
+    X, y = digits
+    clf = RobustClassifier(head="max_mahalanobis", hidden_dims=(64, 6), epochs=40, random_state=0)
+    clf.fit(X[:1000], y[:1000])
+    centres = clf.module_.head.centres
+    assert centres.shape == (10, 6)
+    assert float((centres @ centres.T / 100.0).fill_diagonal_(-1).max()) < 0.5
+    assert clf.score(X[1000:], y[1000:]) > 0.8
 
 
 def test_mmc_loss_by_hand():
