@@ -169,17 +169,20 @@ def main():
 
 def summary(path):
     """Markdown tables of a results CSV: accuracy (%) per cell, mean ± sd over seeds."""
-    cells, sizes = defaultdict(list), {}
+    cells, sizes = defaultdict(list), defaultdict(set)
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
             cells[r["part"], r["attack"], r["parameter"], r["arm"]].append(100 * float(r["accuracy"]))
-            sizes[r["part"], r["attack"], r["parameter"]] = r["n"]
+            sizes[r["part"], r["attack"], r["parameter"]].add(int(r["n"]))
 
     def cell(key):
         values = np.array(cells.get(key, []))
         if not len(values):
             return "—"
         return f"{values.mean():.1f}" + (f" ± {values.std(ddof=1):.1f}" if len(values) > 1 else "")
+
+    def size(*key):
+        return "-".join(str(n) for n in sorted(sizes[key]))
 
     def seeds(part, arms):
         return max((len(cells.get((part, "clean", "", arm), [])) for arm in arms), default=0)
@@ -193,14 +196,14 @@ def summary(path):
         lines += [f"{part} ({seeds(part, arms)} seeds)", "", "| attack | parameter | n | " + " | ".join(arms) + " |",
                   "|:--|:--|--:|" + "--:|" * len(arms)]
         clean = " | ".join(cell((part, "clean", "", a)) for a in arms)
-        lines.append(f"| clean | | {sizes.get((part, 'clean', ''), '')} | {clean} |")
+        lines.append(f"| clean | | {size(part, 'clean', '')} | {clean} |")
         for attack, parameter in rows:
             published = PUBLISHED_ADP.get((attack, parameter)) if part == "adp" else None
             values = []
             for i, arm in enumerate(arms):
                 text = cell((part, attack, parameter, arm))
                 values.append(f"{text} ({published[i]})" if published else text)
-            lines.append(f"| {attack} | {parameter} | {sizes[part, attack, parameter]} | " + " | ".join(values) + " |")
+            lines.append(f"| {attack} | {parameter} | {size(part, attack, parameter)} | " + " | ".join(values) + " |")
         lines.append("")
     return "\n".join(lines)
 

@@ -133,7 +133,7 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
         )
         self._classes = 2
         self.decision_scores_ = self._score_rows(X_all)
-        self._process_decision_scores()
+        self._process_decision_scores(labeled)
         return self
 
     def _train(self, module, objective, streams, params, generator, *, epochs, stage="training", callbacks=()):
@@ -181,8 +181,8 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
 
         return objective
 
-    def _process_decision_scores(self):
-        return process_decision_scores(self)
+    def _process_decision_scores(self, labeled=None):
+        return process_decision_scores(self, labeled)
 
     def _check_loaded_state(self):
         check_scores_state(self)
@@ -249,7 +249,7 @@ class PURiskMixin:
     PARAMETER_CHECKS = {
         "prior": _check_prior,
         "correction": lambda x: v.check_option(x, "correction", ("abs", "nnpu")),
-        "contamination": lambda x: check_contamination(x, allow_prior=True),
+        "contamination": lambda x: check_contamination(x, allow_prior=True, allow_recall=True),
     }
 
     def _check_loaded_state(self):

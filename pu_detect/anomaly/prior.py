@@ -82,7 +82,9 @@ def best_bin_estimate(scores_unlabeled, scores_anomalies, delta=BBE_DELTA, gamma
 
 #: Fewer labeled anomalies than this make ``estimate_prior`` warn that its estimate is unreliable.
 MIN_RELIABLE_ANOMALIES = 20
-METHODS = ("bbe", "elkan_noto")
+METHODS = ("bbe", "elkan_noto", "density_ratio")
+#: The largest density ratio ``density_ratio_estimate`` keeps (so its smallest estimate is 1 / 1000).
+MAX_DENSITY_RATIO = 1000.0
 
 
 def elkan_noto_estimate(scores_unlabeled, scores_anomalies, n_unlabeled=None):
@@ -109,6 +111,59 @@ def elkan_noto_estimate(scores_unlabeled, scores_anomalies, n_unlabeled=None):
     return float(np.mean(weights))
 
 
+def _logit(scores, name):
+    p = np.clip(v.check_scores(scores, name), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def density_ratio_estimate(scores_unlabeled, scores_anomalies, quantile=0.05):
+    """The density-ratio bound of DEDPUL (Ivanov, NeurIPS 2020) from held-out classifier scores.
+
+    The unlabeled density is ``f_U = prior * f_A + (1 - prior) * f_N``, so
+    ``prior <= f_U(s) / f_A(s)`` at every score ``s``, an equality where no
+    normal row scores (DEDPUL's assumption), so the estimate is ``1 / r`` for
+    ``r`` a high quantile of the density ratio ``f_A / f_U`` over the
+    unlabeled rows, as in DEDPUL's baseline estimator, with both densities
+    Gaussian kernel estimates on the scores' logits. Ours, where DEDPUL
+    differs: the bandwidths follow Scott's rule (DEDPUL's fixed 0.1 and 0.05
+    of each sample's deviation gave noisier estimates on synthetic mixtures
+    with few labeled rows); the ``1 - quantile`` quantile is taken over the
+    rows where ``f_A > f_U`` (1 where there are none), since DEDPUL's, over
+    all unlabeled rows, lands among the normal rows whenever fewer than
+    ``quantile`` of them are anomalies (most anomaly data sets); ratios are
+    capped at ``MAX_DENSITY_RATIO`` (DEDPUL: 50, which would floor the
+    estimate at 0.02); the densities are evaluated on a 1,024-point grid from
+    at most 5,000 rows of each sample; and DEDPUL's smoothing of the ratio
+    (rolling medians, monotone trends) and its EM refinement are left out.
+    High quantiles of a noisy ratio run high, so the estimate tends to run
+    low.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> unlabeled = 1 / (1 + np.exp(-np.r_[rng.normal(-2, 1, 900), rng.normal(2, 1, 100)]))
+    >>> anomalies = 1 / (1 + np.exp(-rng.normal(2, 1, 200)))
+    >>> bool(0.05 < density_ratio_estimate(unlabeled, anomalies) < 0.2)
+    True
+    """
+    t_u, t_a = _logit(scores_unlabeled, "scores_unlabeled"), _logit(scores_anomalies, "scores_anomalies")
+    quantile = v.check_float(quantile, "quantile", 0.0, 1.0, low_inclusive=True)
+    grid = np.linspace(min(t_u.min(), t_a.min()), max(t_u.max(), t_a.max()), 1024)
+    rng = np.random.default_rng(0)
+
+    def density(sample):
+        h = max(len(sample) ** -0.2 * sample.std(), 1e-3)  # Scott's rule, on the full sample
+        sample = sample if len(sample) <= 5000 else rng.choice(sample, 5000, replace=False)
+        return np.exp(-0.5 * ((grid[:, None] - sample[None]) / h) ** 2).sum(1) / (len(sample) * h * np.sqrt(2 * np.pi))
+
+    ratio = np.minimum(np.interp(t_u, grid, density(t_a) / (density(t_u) + 1e-5)), MAX_DENSITY_RATIO)
+    dominated = ratio[ratio > 1.0]  # the rows where the labeled density dominates
+    if not len(dominated):
+        return 1.0
+    return float(1.0 / np.quantile(dominated, 1 - quantile, method="higher"))
+
+
 def estimate_prior(X_unlabeled, X_anom, random_state=0, method="bbe"):
     """Estimate the anomaly fraction of ``X_unlabeled`` from cross-fitted classifier scores.
 
@@ -119,9 +174,11 @@ def estimate_prior(X_unlabeled, X_anom, random_state=0, method="bbe"):
         Labeled anomalies, assumed drawn like the anomalies hidden in
         ``X_unlabeled``.
     random_state : int
-    method : {"bbe", "elkan_noto"}, default="bbe"
+    method : {"bbe", "elkan_noto", "density_ratio"}, default="bbe"
         ``"bbe"``: ``best_bin_estimate`` on balanced-class-weight scores;
-        ``"elkan_noto"``: ``elkan_noto_estimate`` on unweighted probabilities.
+        ``"elkan_noto"``: ``elkan_noto_estimate`` on unweighted probabilities;
+        ``"density_ratio"``: ``density_ratio_estimate`` (DEDPUL's bound) on
+        balanced-class-weight scores.
 
     Returns
     -------
@@ -160,14 +217,12 @@ def estimate_prior(X_unlabeled, X_anom, random_state=0, method="bbe"):
         return FALLBACK_PRIOR
     X = np.vstack([X_unlabeled, X_anom.astype(X_unlabeled.dtype)])
     labeled = np.r_[np.zeros(len(X_unlabeled), bool), np.ones(n_anomalies, bool)]
-    weights = "balanced" if method == "bbe" else None
+    weights = None if method == "elkan_noto" else "balanced"
     classifier = HistGradientBoostingClassifier(class_weight=weights, random_state=random_state)
     folds = StratifiedKFold(min(5, n_anomalies), shuffle=True, random_state=random_state)
     scores = cross_val_predict(classifier, X, labeled, cv=folds, method="predict_proba")[:, 1]
-    if method == "bbe":
-        prior = best_bin_estimate(scores[~labeled], scores[labeled])
-    else:
-        prior = elkan_noto_estimate(scores[~labeled], scores[labeled])
+    estimator = {"bbe": best_bin_estimate, "elkan_noto": elkan_noto_estimate, "density_ratio": density_ratio_estimate}
+    prior = estimator[method](scores[~labeled], scores[labeled])
     clipped = float(np.clip(prior, *PRIOR_BOUNDS))
     if n_anomalies < MIN_RELIABLE_ANOMALIES or clipped != prior:
         reason = (f"only {n_anomalies} labeled anomalies" if n_anomalies < MIN_RELIABLE_ANOMALIES

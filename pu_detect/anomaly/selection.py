@@ -41,7 +41,7 @@ class PUGradientBoosting(ThresholdPredictMixin, BaseDetector):
     max_iter : int, default=100
     learning_rate : float, default=0.1
     max_leaf_nodes : int, default=31
-    contamination : float in (0, 0.5] or thresholding object, default=0.1
+    contamination : float in (0, 0.5], thresholding object or LabeledRecall, default=0.1
         As in ``pu_detect.PUAutoencoder`` (no ``"prior"``).
     random_state : int or None, default=None
 
@@ -67,7 +67,7 @@ class PUGradientBoosting(ThresholdPredictMixin, BaseDetector):
         """Fit on ``(X, y_pu)`` or ``(X_unlabeled, X_anom)``; needs labeled anomalies. Returns ``self``."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        check_contamination(self.contamination)
+        check_contamination(self.contamination, allow_recall=True)
         _require_labels(self, y)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         if labeled.all() or not labeled.any():
@@ -82,7 +82,7 @@ class PUGradientBoosting(ThresholdPredictMixin, BaseDetector):
         self.n_iter_ = self.classifier_.n_iter_
         self._classes = 2
         self.decision_scores_ = self.classifier_.predict_proba(X_all)[:, 1]
-        self._process_decision_scores()
+        self._process_decision_scores(labeled)
         return self
 
     def decision_function(self, X):
@@ -90,8 +90,8 @@ class PUGradientBoosting(ThresholdPredictMixin, BaseDetector):
         check_is_fitted(self, "classifier_")
         return self.classifier_.predict_proba(v.check_X(self, X, reset=False))[:, 1]
 
-    def _process_decision_scores(self):
-        return process_decision_scores(self)
+    def _process_decision_scores(self, labeled=None):
+        return process_decision_scores(self, labeled)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -139,7 +139,7 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
         ``"hedged"``: the first configuration alone when it wins the
         cross-validation, else the mean of it and the winner. An int ``k``:
         the best ``k`` configurations (1: the winner alone).
-    contamination : float in (0, 0.5] or thresholding object, default=0.1
+    contamination : float in (0, 0.5], thresholding object or LabeledRecall, default=0.1
         As in ``pu_detect.PUAutoencoder`` (no ``"prior"``).
     random_state : int or None, default=None
         Seeds the folds and the default candidates (candidates you pass keep
@@ -202,7 +202,7 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
         """Choose and refit on ``(X, y_pu)`` or ``(X_unlabeled, X_anom)``. Returns ``self``."""
         import time
 
-        check_contamination(self.contamination)
+        check_contamination(self.contamination, allow_recall=True)
         cv = v.check_int(self.cv, "cv", min_value=2)
         hedged = isinstance(self.ensemble, str) and self.ensemble == "hedged"
         if not hedged:
@@ -255,7 +255,7 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
         self._reference_ = [np.sort(m.decision_scores_) for m in self.estimators_]
         self._classes = 2
         self.decision_scores_ = self._combine([m.decision_scores_ for m in self.estimators_])
-        process_decision_scores(self)
+        process_decision_scores(self, labeled)
         return self
 
     def _combine(self, member_scores):

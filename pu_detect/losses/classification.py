@@ -17,6 +17,7 @@ from ._reduction import _reduce
 
 
 def _check_logits_target(logits, target, min_classes=2):
+    """``logits`` 2-D with at least ``min_classes`` columns, ``target`` one class index per row; the class count."""
     n_classes = logits.shape[1] if logits.dim() == 2 else 0
     if logits.dim() != 2 or n_classes < min_classes:
         raise ValueError(f"logits must be a 2-D tensor of at least {min_classes} classes; "

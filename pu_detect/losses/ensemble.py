@@ -10,6 +10,7 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from ._reduction import _reduce
+from .classification import _check_logits_target
 
 #: Added inside the entropy's log, as in the authors' code.
 ENTROPY_EPS = 1e-20
@@ -52,11 +53,7 @@ def adp_loss(member_logits, target, alpha=2.0, beta=0.5, delta=1e-6, reduction="
     if not member_logits or any(z.shape != member_logits[0].shape for z in member_logits):
         raise ValueError("member_logits must be a non-empty list of logits of one shape; got shapes "
                          f"{[tuple(z.shape) for z in member_logits]}.")
-    n_rows, n_classes = member_logits[0].shape
-    if n_classes < 2 or target.shape != (n_rows,) or (
-            n_rows and not 0 <= int(target.min()) <= int(target.max()) < n_classes):
-        raise ValueError(f"target must be one class index in [0, {n_classes}) per row ({n_rows} rows); "
-                         f"got shape {tuple(target.shape)}.")
+    _check_logits_target(member_logits[0], target)
     ce = sum(cross_entropy(z, target, reduction="none") for z in member_logits)
     mean = torch.stack([torch.softmax(z, dim=1) for z in member_logits]).mean(dim=0)
     entropy = -(mean * torch.log(mean + ENTROPY_EPS)).sum(dim=1)

@@ -9,7 +9,10 @@
   above which the same fraction of training rows lies, so ``predict``,
   ``labels_`` and ``threshold_`` always agree;
 * ``"prior"`` (the PU estimators only): flag the fraction ``prior_`` of the
-  training rows, the anomaly fraction the estimator was given or estimated.
+  training rows, the anomaly fraction the estimator was given or estimated;
+* ``LabeledRecall(recall)`` (the estimators that learn from labeled
+  anomalies): the highest threshold that keeps ``recall`` of the labeled
+  anomalies' training scores above it.
 """
 
 import copy
@@ -22,21 +25,69 @@ from sklearn.utils.validation import check_is_fitted
 from . import validation as v
 
 
+class LabeledRecall:
+    """A ``contamination`` that flags rows above the score keeping ``recall`` of the labeled anomalies above it.
+
+    The threshold is the ``k``-th highest of the labeled anomalies' training
+    scores, ``k = ceil(recall * n_labeled)``: the highest threshold that
+    flags at least that share of them; ``threshold_`` and ``labels_`` follow
+    from it. The labeled
+    anomalies were trained on, so they score higher than anomalies not seen
+    in training: the recall on new anomalies is usually lower than
+    ``recall``; choose it with that in mind.
+
+    Parameters
+    ----------
+    recall : float in (0, 1], default=0.9
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pu_detect import PUGradientBoosting
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(300, 2)), rng.normal(4, 1, size=(30, 2))])
+    >>> y_pu = np.r_[np.zeros(310), np.ones(20)].astype(int)
+    >>> det = PUGradientBoosting(contamination=LabeledRecall(0.9), random_state=0).fit(X, y_pu)
+    >>> bool(det.labels_[y_pu == 1].mean() >= 0.9)
+    True
+    """
+
+    def __init__(self, recall=0.9):
+        self.recall = recall
+
+    def __repr__(self):
+        return f"LabeledRecall(recall={self.recall!r})"
+
+    def threshold(self, scores, labeled):
+        """The threshold for training ``scores`` of which ``labeled`` (a boolean mask) are labeled anomalies."""
+        recall = v.check_float(self.recall, "contamination.recall", 0.0, 1.0, high_inclusive=True)
+        if labeled is None or not np.any(labeled):
+            v._fail("contamination", "a fraction or a thresholding object where no anomaly is labeled "
+                    "(LabeledRecall needs labeled anomalies)", self)
+        ranked = np.sort(np.asarray(scores)[labeled])
+        flagged = int(np.ceil(recall * len(ranked) - 1e-9))  # the fewest labeled rows that reach the recall
+        return float(ranked[len(ranked) - flagged])
+
+
 def is_thresholder(value):
     """Whether ``value`` is a thresholding object (``fit`` and ``predict``, as PyThresh's), not a number."""
     return not isinstance(value, (numbers.Number, str)) and callable(getattr(value, "fit", None)) \
         and callable(getattr(value, "predict", None))
 
 
-def check_contamination(value, allow_prior=False):
-    """``contamination``: a fraction in (0, 0.5], a thresholding object, or (``allow_prior``) ``"prior"``."""
+def check_contamination(value, allow_prior=False, allow_recall=False):
+    """``contamination``: a fraction in (0, 0.5], a thresholding object, ``"prior"`` (where ``allow_prior``) or a
+    ``LabeledRecall`` (where ``allow_recall``)."""
     if is_thresholder(value):
         return value
-    if isinstance(value, str) and value == "prior" and allow_prior:
+    if allow_prior and isinstance(value, str) and value == "prior":
         return value
-    if isinstance(value, str):
-        expected = "a fraction in (0, 0.5], a thresholding object (PyThresh)" + (", or 'prior'" if allow_prior else "")
-        v._fail("contamination", expected, value)
+    if allow_recall and isinstance(value, LabeledRecall):
+        v.check_float(value.recall, "contamination.recall", 0.0, 1.0, high_inclusive=True)
+        return value
+    if isinstance(value, (str, LabeledRecall)):
+        extras = ["'prior'"] * allow_prior + ["LabeledRecall(recall)"] * allow_recall
+        v._fail("contamination", ", ".join(["a fraction in (0, 0.5], a thresholding object (PyThresh)", *extras]), value)
     return v.check_contamination(value)
 
 
@@ -54,16 +105,22 @@ def _flagged_fraction(detector, scores):
     return float(labels.mean())
 
 
-def process_decision_scores(detector):
+def process_decision_scores(detector, labeled=None):
     """Set ``threshold_``, ``labels_``, ``_mu`` and ``_sigma`` from ``decision_scores_``.
 
     PyOD's own ``_process_decision_scores`` treats any ``contamination`` that
     is not a Python float or int (``np.float32(0.1)``, say) as a thresholding
-    object; here every real number in (0, 0.5] is a fraction.
+    object; here every real number in (0, 0.5] is a fraction. ``labeled``
+    (a boolean mask of the training rows that are labeled anomalies) is what
+    a ``LabeledRecall`` contamination reads.
     """
     scores = np.asarray(detector.decision_scores_)
-    fraction = _flagged_fraction(detector, scores)
-    detector.threshold_ = np.max(scores) if fraction <= 0 else np.percentile(scores, 100 * (1 - fraction))
+    if isinstance(detector.contamination, LabeledRecall):
+        # just below the quantile, so that the labeled rows at it are flagged (labels are scores > threshold_)
+        detector.threshold_ = np.nextafter(detector.contamination.threshold(scores, labeled), -np.inf)
+    else:
+        fraction = _flagged_fraction(detector, scores)
+        detector.threshold_ = np.max(scores) if fraction <= 0 else np.percentile(scores, 100 * (1 - fraction))
     detector.labels_ = (scores > detector.threshold_).astype("int").ravel()
     detector._mu, detector._sigma = np.mean(scores), np.std(scores)
     return detector

@@ -57,8 +57,26 @@ def test_elkan_noto_by_hand_and_on_known_fractions():
     X_u = np.vstack([rng.normal(size=(2700, 4)), rng.normal(3.5, 1, size=(300, 4))])
     estimate = estimate_prior(X_u, rng.normal(3.5, 1, size=(100, 4)), method="elkan_noto")
     assert 0.04 < estimate < 0.1  # 0.056 here: boosting's probabilities of the labeled rows run high
-    with pytest.raises(ValueError, match="method must be one of 'bbe', 'elkan_noto'"):
+    with pytest.raises(ValueError, match="method must be one of 'bbe', 'elkan_noto', 'density_ratio'"):
         estimate_prior(X_u, X_u[:5], method="km2")
+
+
+def test_density_ratio_bound_on_known_mixtures():
+    from pu_detect.anomaly.prior import density_ratio_estimate
+
+    rng = np.random.default_rng(0)
+    sigmoid = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    anomalies = sigmoid(rng.normal(2, 1, 400))
+    for prior in (0.05, 0.2, 0.5):
+        n_anomalous = int(prior * 4000)
+        unlabeled = sigmoid(np.r_[rng.normal(-3, 1, 4000 - n_anomalous), rng.normal(2, 1, n_anomalous)])
+        assert 0.6 * prior < density_ratio_estimate(unlabeled, anomalies) <= 1.1 * prior  # runs low: see docstring
+    # unlabeled rows drawn like the labeled anomalies: every ratio is about 1, the estimate near 1
+    assert density_ratio_estimate(sigmoid(rng.normal(2, 1, 4000)), anomalies) > 0.8
+    X_u = np.vstack([rng.normal(size=(2700, 4)), rng.normal(3.5, 1, size=(300, 4))])
+    assert estimate_prior(X_u, rng.normal(3.5, 1, size=(100, 4)), method="density_ratio") == pytest.approx(0.1, abs=0.05)
+    with pytest.raises(ValueError, match="quantile must be a real number"):
+        density_ratio_estimate(unlabeled, anomalies, quantile=2.0)
 
 
 def test_unreliable_estimates_warn():

@@ -71,6 +71,36 @@ def test_pu_estimators_flag_their_prior(data):
         Autoencoder(**TINY, contamination="prior").fit(X)
 
 
+@pytest.mark.parametrize("recall", [0.5, 0.9, 1.0])
+def test_labeled_recall_flags_that_share_of_the_labeled_anomalies(data, recall):
+    from pu_detect.utils.thresholds import LabeledRecall
+
+    X, y = data
+    labeled = y == 1
+    for detector in (PUAutoencoder(**TINY, contamination=LabeledRecall(recall)),
+                     PUGradientBoosting(max_iter=10, contamination=LabeledRecall(recall), random_state=0)):
+        detector.fit(X, y)
+        np.testing.assert_array_equal(detector.predict(X), detector.labels_)
+        n, k = labeled.sum(), int(np.ceil(recall * labeled.sum()))
+        kth = np.sort(detector.decision_scores_[labeled])[n - k]  # the highest threshold reaching the recall
+        np.testing.assert_array_equal(detector.labels_, detector.decision_scores_ >= kth)
+        assert detector.labels_[labeled].sum() >= k  # more only where boosting's scores tie
+
+
+def test_labeled_recall_needs_labeled_anomalies_and_a_recall(data):
+    from pu_detect.utils.thresholds import LabeledRecall
+
+    X, y = data
+    with pytest.raises(ValueError, match="contamination must be a fraction in \\(0, 0.5\\], a thresholding object "
+                                         "\\(PyThresh\\); got LabeledRecall\\(recall=0.9\\)"):
+        Autoencoder(**TINY, contamination=LabeledRecall()).fit(X)  # it learns from no labeled anomaly
+    with pytest.raises(ValueError, match="contamination.recall must be a real number in \\(0.0, 1.0\\]"):
+        PUAutoencoder(**TINY, contamination=LabeledRecall(0.0)).fit(X, y)
+    with pytest.warns(UserWarning, match="got no labeled anomaly"), \
+            pytest.raises(ValueError, match="LabeledRecall needs labeled anomalies"):
+        PUAutoencoder(**TINY, prior=0.1, contamination=LabeledRecall()).fit(X, np.zeros(len(X), int))
+
+
 def test_a_thresholding_object_with_bad_labels_is_named(data):
     X, _ = data
 
