@@ -45,9 +45,10 @@ from pu_detect.datasets import load_mnist
 ADP_ARMS = {"baseline": dict(alpha=0.0, beta=0.0), "ADP_2,0": dict(alpha=2.0, beta=0.0),
             "ADP_2,0.5": dict(alpha=2.0, beta=0.5)}
 AT = dict(adversarial_training="pgd", eps=0.3)
-MMC_ARMS = {"CE": {}, "MMLDA": dict(head="max_mahalanobis"), "MMC": dict(loss="mmc", head="max_mahalanobis"),
-            "CE-AT": AT, "MMLDA-AT": dict(head="max_mahalanobis", **AT),
-            "MMC-AT": dict(loss="mmc", head="max_mahalanobis", **AT)}
+MMC_ARMS = {  # in the order they run
+    "CE": {}, "MMC": dict(loss="mmc", head="max_mahalanobis"), "CE-AT": AT,
+    "MMC-AT": dict(loss="mmc", head="max_mahalanobis", **AT), "MMLDA": dict(head="max_mahalanobis"),
+    "MMLDA-AT": dict(head="max_mahalanobis", **AT)}
 #: The published MNIST columns of the ADP paper's Table 2 (baseline, ADP_{2,0}, ADP_{2,0.5}), accuracy in %.
 PUBLISHED_ADP = {
     ("FGSM", "eps=0.1"): (78.3, 95.5, 96.3), ("FGSM", "eps=0.2"): (21.5, 50.6, 52.8),

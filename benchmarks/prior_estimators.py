@@ -1,4 +1,4 @@
-"""Class-prior estimators on the tabular PU protocol: BBE against Elkan-Noto, where the truth is known.
+"""Class-prior estimators on the tabular PU protocol (BBE, Elkan-Noto, a density-ratio bound) against the truth.
 
 Usage: python benchmarks/prior_estimators.py OUT.csv [--data-dir DIR] [--seeds 0 1 2 3 4]
        [--labeled-fractions 0.1] [--max-rows 60000]

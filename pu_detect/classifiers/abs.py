@@ -177,7 +177,7 @@ class ABSClassifier(BaseNeuralClassifier):
         if params.clip is not None:
             v.check_within(X, "X", *params.clip, f"values inside clip={params.clip} (the decoders' images lie in it; "
                            "clip=None for linear decoders)")
-        return self._fit(X, y)
+        return self._fit(X, y, params=params)
 
     def _make_module(self, n_features, params):
         return ClassVAEs(n_features, len(self.classes_), params.hidden_dims, params.latent_dim, params.input_shape,

@@ -104,10 +104,11 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y)
 
-    def _fit(self, X, y, extra_rows=None):
+    def _fit(self, X, y, extra_rows=None, params=None):
         """The fit template; ``extra_rows`` (name -> checked float32 rows) become extra training streams,
-        each batch of which the loss receives as a keyword argument."""
-        params = v.check_params(self)
+        each batch of which the loss receives as a keyword argument. ``params``: the checked parameters,
+        where a subclass's ``fit`` has checked them already."""
+        params = v.check_params(self) if params is None else params
         X = v.check_X(self, X, reset=True)
         y = check_targets(y, len(X))
         self.classes_, target = np.unique(y, return_inverse=True)

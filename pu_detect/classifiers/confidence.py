@@ -163,14 +163,14 @@ class ConfidenceCalibratedClassifier(NetworkChoice, BaseNeuralClassifier):
             if X_out is not None:
                 v._fail("X_out", "None with outliers='gan' (the GAN makes the out-of-distribution rows; "
                         "set outliers='given' to train on X_out)", "an array")
-            return self._fit(X, y)
+            return self._fit(X, y, params=params)
         if X_out is None:
             v._fail("X_out", "out-of-distribution rows with outliers='given'", None)
         X_out = v.check_rows(X_out, "X_out")
         n_features = v.check_rows(X, "X").shape[1]
         if X_out.shape[1] != n_features:
             v._fail("X_out", f"rows of X's {n_features} features", f"{X_out.shape[1]} features")
-        return self._fit(X, y, {"outliers": X_out})
+        return self._fit(X, y, {"outliers": X_out}, params=params)
 
     def _make_module(self, n_features, params):
         classifier = self._network(n_features, params)

@@ -136,7 +136,7 @@ class ADPEnsembleClassifier(NetworkChoice, BaseNeuralClassifier):
         if params.adversarial_training == "trades":
             v._fail("adversarial_training", "None or 'pgd' (ADP has its own loss)", "trades")
         check_adversarial_rows(params, X)
-        return super().fit(X, y)
+        return self._fit(X, y, params=params)
 
     def _make_module(self, n_features, params):
         return Ensemble([self._network(n_features, params) for _ in range(params.n_members)])

@@ -263,7 +263,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         params = v.check_params(self)
         self._check_combination(params)
         check_adversarial_rows(params, X)
-        return super().fit(X, y)
+        return self._fit(X, y, params=params)
 
     def _check_combination(self, params):
         if params.loss == "mmc" and params.head != "max_mahalanobis":
