@@ -7,8 +7,11 @@ import pytest
 import torch
 from scipy.special import softmax
 
-from pu_detect import ADPEnsembleClassifier, attacks
+from pu_detect import (ADPEnsembleClassifier, ConfidenceDetector, KDensityDetector, MahalanobisDetector,
+                       MaxLogitDetector, NonMEDetector, attacks)
 from pu_detect.losses import adp_loss, ensemble_diversity
+from tests.attacks.test_common import SPECS
+from tests.attacks.test_common import run as run_attack
 
 
 def test_adp_loss_by_hand():
@@ -28,6 +31,18 @@ def test_adp_loss_by_hand():
         adp_loss([z1, torch.zeros(1, 4)], y)
     with pytest.raises(ValueError, match="target must be one class index"):
         adp_loss([z1, z2], torch.tensor([3]))
+
+
+def test_diversity_of_three_members_over_three_classes_by_hand():
+    # True class 0. Logits (0, 0, -50), (0, -50, 0), (0, 0, 0) leave non-true predictions whose unit vectors are
+    # u1 = (1, 0), u2 = (0, 1), u3 = (1, 1) / sqrt 2. G = M^T M = [[1, 0, r], [0, 1, r], [r, r, 1]], r = 1 / sqrt 2:
+    # det G = 0 (three vectors in 2-D), its trace 3, its principal 2x2 minors 1, 1/2, 1/2, so
+    # det(G + d I) = d^3 + 3 d^2 + 2 d.
+    z = [torch.tensor([[0.0, 0.0, -50.0]], dtype=torch.float64), torch.tensor([[0.0, -50.0, 0.0]], dtype=torch.float64),
+         torch.zeros(1, 3, dtype=torch.float64)]
+    d = 1e-6
+    expected = math.log(d**3 + 3 * d**2 + 2 * d)
+    assert ensemble_diversity(z, torch.tensor([0]), delta=d).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_orthogonal_members_have_the_largest_diversity():
@@ -76,3 +91,31 @@ def test_adp_with_pgd_training_and_bad_parameters(split):
         ADPEnsembleClassifier(adversarial_training="trades", epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="n_members must be an integer >= 2"):
         ADPEnsembleClassifier(n_members=1, epochs=1).fit(X, y)
+
+
+#: Attacks that need a feature layer (K-density's adaptive attack) or a generator: not for an ensemble.
+NOT_FOR_ENSEMBLES = {"kdensity_cw"}
+
+
+@pytest.fixture(scope="module")
+def small_ensemble(split):
+    X, y, _, _ = split
+    return ADPEnsembleClassifier(n_members=2, hidden_dims=(32,), epochs=10, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("name", sorted(set(SPECS) - NOT_FOR_ENSEMBLES))
+def test_every_attack_runs_on_an_ensemble(name, small_ensemble, split):
+    _, _, X_test, y_test = split
+    X_adv = run_attack(name, small_ensemble, X_test[:8], y_test[:8])
+    assert X_adv.shape == (8, 64) and X_adv.min() >= 0.0 and X_adv.max() <= 1.0
+    assert (small_ensemble.predict(X_adv) != y_test[:8]).any(), f"{name} fooled no row of a small ensemble"
+
+
+def test_output_detectors_score_an_ensemble_and_feature_detectors_say_why_not(small_ensemble, split):
+    X, y, X_test, _ = split
+    for detector in (ConfidenceDetector, NonMEDetector, MaxLogitDetector):
+        scores = detector(small_ensemble).fit(X, y).decision_function(X_test)
+        assert scores.shape == (len(X_test),) and np.isfinite(scores).all()
+    for detector in (KDensityDetector, MahalanobisDetector):
+        with pytest.raises(ValueError, match="feature"):
+            detector(small_ensemble).fit(X, y)
