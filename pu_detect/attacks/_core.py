@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from .adapter import class_indices, torch_classifier
+from ..losses.classification import _margin
 from ..utils import validation as v
 
 
@@ -97,10 +98,8 @@ def margin(logits, labels, targeted=False):
 
     Untargeted: ``Z_y - max_{i != y} Z_i``; targeted (``labels`` the targets): ``max_{i != t} Z_i - Z_t``.
     """
-    chosen = logits.gather(1, labels[:, None]).squeeze(1)
-    others = logits.masked_fill(torch.nn.functional.one_hot(labels, logits.shape[1]).bool(), -torch.inf)
-    best_other = others.max(dim=1).values
-    return best_other - chosen if targeted else chosen - best_other
+    gap = _margin(logits, labels)  # the losses' logit margin, unchecked
+    return -gap if targeted else gap
 
 
 def n_outputs(target, X):

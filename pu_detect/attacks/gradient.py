@@ -123,9 +123,13 @@ def uniform_start(x0, eps, clip, generator, norm="linf"):
     return torch.clamp(x0 + noise.to(x0.device), *clip)
 
 
-def pgd_tensor(logits, x0, labels, *, eps, steps, step_size, clip, generator, norm="linf"):
-    """PGD's core: ``signed_gradient_steps`` from ``uniform_start`` (``generator`` draws it)."""
+def pgd_tensor(logits, x0, labels, *, eps, steps, step_size, clip, generator, norm="linf", loss="ce"):
+    """PGD's core: projected gradient steps from ``uniform_start`` (``generator`` draws it), ascending the
+    cross-entropy of ``labels`` (``loss="ce"``, ``signed_gradient_steps``) or their logit margin (``"margin"``)."""
     start = uniform_start(x0, eps, clip, generator, norm)
+    if loss == "margin":
+        return projected_gradient_steps(lambda x: -margin(logits(x), labels).sum(), x0, eps=eps, steps=steps,
+                                        step_size=step_size, clip=clip, norm=norm, start=start)
     return signed_gradient_steps(logits, x0, labels, eps=eps, steps=steps, step_size=step_size,
                                  clip=clip, start=start, norm=norm)
 
@@ -302,16 +306,9 @@ def pgd(model, X, y, eps, *, steps=40, step_size=None, norm="linf", loss="ce", c
     loss = v.check_option(loss, "loss", PGD_LOSSES)
     labels = target.class_index(y, len(X))
     generator = torch.Generator().manual_seed(v.check_seed(random_state))
-
-    def attack(x, t):
-        if loss == "ce":
-            return pgd_tensor(target.logits, x, t, eps=eps, steps=steps, step_size=step_size, clip=clip,
-                              generator=generator, norm=norm)
-        return projected_gradient_steps(lambda z: -margin(target.logits(z), t).sum(), x, eps=eps, steps=steps,
-                                        step_size=step_size, clip=clip, norm=norm,
-                                        start=uniform_start(x, eps, clip, generator, norm))
-
-    return in_batches(attack, X, labels, batch_size)
+    return in_batches(lambda x, t: pgd_tensor(target.logits, x, t, eps=eps, steps=steps, step_size=step_size,
+                                              clip=clip, generator=generator, norm=norm, loss=loss),
+                      X, labels, batch_size)
 
 
 def mim(model, X, y, eps, *, steps=10, step_size=None, momentum=1.0, clip=(0.0, 1.0), batch_size=512):
