@@ -4,16 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from pu_detect import RCEClassifier, attacks
+from pu_detect import attacks
 from pu_detect.attacks._core import Target
 from pu_detect.attacks.apgd import checkpoints
 
 
 @pytest.fixture(scope="module")
-def model_and_rows(digits):
+def model_and_rows(digits, undefended):
     X, y = digits
-    clf = RCEClassifier(loss="ce", hidden_dims=(64,), epochs=30, random_state=0).fit(X[:1300], y[:1300])
-    return clf, X[1300:1500], y[1300:1500]
+    return undefended, X[1300:1500], y[1300:1500]
 
 
 def test_dlr_loss_by_hand():

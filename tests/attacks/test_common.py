@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pu_detect import KDensityDetector, RCEClassifier, attacks
+from pu_detect import KDensityDetector, attacks
 from pu_detect.attacks._core import Target
 
 EPS = 0.2
@@ -26,12 +26,6 @@ SPECS = {
 }
 TENSOR_CORES = {"signed_gradient_steps", "projected_gradient_steps", "pgd_tensor", "apgd_tensor",
                 "carlini_wagner_tensor", "elastic_net_tensor", "dlr_loss", "stadv_tensor", "flow_loss", "flow_transform"}
-
-
-@pytest.fixture(scope="module")
-def undefended(digits):
-    X, y = digits
-    return RCEClassifier(loss="ce", hidden_dims=(64,), epochs=30, random_state=0).fit(X[:1300], y[:1300])
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pu_detect import RCEClassifier, attacks
-
-
-@pytest.fixture(scope="module")
-def undefended(digits):
-    X, y = digits
-    return RCEClassifier(loss="ce", hidden_dims=(64,), epochs=30, random_state=0).fit(X[:1300], y[:1300])
+from pu_detect import attacks
 
 
 @pytest.fixture(scope="module")
