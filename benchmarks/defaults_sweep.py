@@ -3,7 +3,11 @@
 Usage: python benchmarks/defaults_sweep.py OUT.csv [--max-rows 12000] [--seeds 0 1]
        [--models PUAutoencoder PUDeepSVDD] [--configs prior_auto prior_true prior_0.1]
 Reads every set of --data-dir (default $PU_DETECT_DATA/adbench) with at most --max-rows rows; resumable.
-The config "prior_true" sets prior to the split's true anomaly fraction of the unlabeled rows.
+The config "prior_true" sets prior to the split's true anomaly fraction of the unlabeled rows;
+"pretrained_centre" (the hypersphere family) scores the pre-trained encoder's distance to the centre,
+skipping the hypersphere epochs, to tell a collapse in training from a centre that is wrong from the start;
+"clean_training" fits on the unlabeled rows that are truly normal (an oracle no user has: it measures what
+the contamination of the unlabeled rows costs a detector that treats them all as normal).
 """
 
 import argparse
@@ -12,6 +16,7 @@ import glob
 import os
 
 import torch
+from sklearn.utils import Bunch
 from _paths import add_data_dir_argument, data_dir
 
 from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
@@ -36,6 +41,11 @@ CONFIGS = {
     "prior_0.3": dict(prior=0.3),
     "prior_0.5": dict(prior=0.5),
     "early_stopping": dict(epochs=200, validation_fraction=0.1),
+    "lr1e-3": dict(lr=1e-3),
+    "lr1e-4": dict(lr=1e-4),
+    "pretrained_centre": {},
+    "ruff_code": dict(lr=1e-4, weight_decay=5e-7, epochs=150, pretrain_epochs=150),  # Deep SAD code's values
+    "clean_training": {},
 }
 CLASSES = {
     "PUAutoencoder": PUAutoencoder,
@@ -45,6 +55,26 @@ CLASSES = {
     "DeepSAD": DeepSAD,
     "DeepSVDD": DeepSVDD,
 }
+
+
+def without_hypersphere_epochs(cls):
+    """``cls`` (DeepSVDD, DeepSAD or PUDeepSVDD) scoring its pre-trained encoder against the centre."""
+
+    class PretrainedCentre(cls):
+        def _train(self, module, objective, streams, params, generator, *, epochs, stage="training", callbacks=()):
+            if stage == "training":
+                return {"loss": []}
+            return super()._train(module, objective, streams, params, generator, epochs=epochs, stage=stage,
+                                  callbacks=callbacks)
+
+    return PretrainedCentre
+
+
+def clean_part(split):
+    """``split`` with its training rows cut to the unlabeled normal ones (all unlabeled)."""
+    normal = (split.y_pu == 0) & (split.y_train == 0)
+    return Bunch(X_train=split.X_train[normal], y_pu=split.y_pu[normal], y_train=split.y_train[normal],
+                 X_test=split.X_test, y_test=split.y_test)
 
 
 def true_prior(split):
@@ -85,8 +115,12 @@ def main():
                         params = dict(CONFIGS[config])
                         if params.get("prior") == "true":
                             params["prior"] = true_prior(split)
-                        est = CLASSES[model](random_state=seed, **params)
-                        result, fitted = evaluate(model, split, seed, model=est)
+                        cls = CLASSES[model]
+                        if config == "pretrained_centre":
+                            cls = without_hypersphere_epochs(cls)
+                        est = cls(random_state=seed, **params)
+                        fit_split = clean_part(split) if config == "clean_training" else split
+                        result, fitted = evaluate(model, fit_split, seed, model=est)
                         prior_used = getattr(fitted, "prior_", float("nan"))
                         writer.writerow([name, model, config, seed, f"{result['roc_auc']:.4f}", f"{result['average_precision']:.4f}", f"{result['fit_seconds']:.2f}", f"{prior_used:.4f}", f"{true_prior(split):.4f}"])
                         f.flush()
