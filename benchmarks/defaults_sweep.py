@@ -57,6 +57,9 @@ CLASSES = {
 }
 
 
+HYPERSPHERE = ("DeepSVDD", "DeepSAD", "PUDeepSVDD")
+
+
 def without_hypersphere_epochs(cls):
     """``cls`` (DeepSVDD, DeepSAD or PUDeepSVDD) scoring its pre-trained encoder against the centre."""
 
@@ -92,6 +95,10 @@ def main():
     parser.add_argument("--models", nargs="+", default=["PUAutoencoder"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
     args = parser.parse_args()
+    not_hypersphere = set(args.models) - set(HYPERSPHERE)
+    if "pretrained_centre" in args.configs and not_hypersphere:
+        parser.error(f"--configs pretrained_centre needs hypersphere models ({', '.join(HYPERSPHERE)}); "
+                     f"got {', '.join(sorted(not_hypersphere))}")
     paths = sorted(glob.glob(os.path.join(data_dir(parser, args), "*.npz")))
     done = set()
     if os.path.exists(args.out):

@@ -57,7 +57,7 @@ class DeepSVDD(BaseDeepDetector):
     lr : float, default=1e-4
         Adam's step size, for pre-training and training: Ruff et al.'s
         1e-4. Over the tabular PU protocol (20 ADBench sets, seeds 0-4) it
-        gave a mean test ROC AUC of 0.701 against 0.641 with 1e-3
+        gave a mean test ROC AUC of 0.700 against 0.641 with 1e-3
         (paired +0.059, SE 0.016; benchmarks/README.md).
     batch_size, weight_decay, validation_fraction, n_iter_no_change, contamination, random_state, device, verbose, input_shape, flush_subnormals
         As in ``pu_detect.Autoencoder``; ``weight_decay`` and
