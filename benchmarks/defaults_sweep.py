@@ -8,6 +8,7 @@ The config "prior_true" sets prior to the split's true anomaly fraction of the u
 skipping the hypersphere epochs, to tell a collapse in training from a centre that is wrong from the start;
 "clean_training" fits on the unlabeled rows that are truly normal (an oracle no user has: it measures what
 the contamination of the unlabeled rows costs a detector that treats them all as normal).
+For PUEnsemble a config's parameters go to its PUGradientBoosting member ("default": the ensemble as shipped).
 """
 
 import argparse
@@ -19,7 +20,7 @@ import torch
 from sklearn.utils import Bunch
 from _paths import add_data_dir_argument, data_dir
 
-from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD
+from pu_detect import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUEnsemble, PUGradientBoosting
 from pu_detect.bench import evaluate
 from pu_detect.datasets import load_npz, pu_split
 
@@ -46,6 +47,11 @@ CONFIGS = {
     "pretrained_centre": {},
     "ruff_code": dict(lr=1e-4, weight_decay=5e-7, epochs=150, pretrain_epochs=150),  # Deep SAD code's values
     "clean_training": {},
+    "default": {},
+    "no_detector_scores": dict(detector_scores=False),  # the boosting family from here on
+    "sklearn_trees": dict(max_depth=None, min_samples_leaf=20, l2_regularization=0.0),  # sklearn's defaults
+    "min_leaf_1": dict(min_samples_leaf=1),
+    "balanced": dict(class_weight="balanced"),
 }
 CLASSES = {
     "PUAutoencoder": PUAutoencoder,
@@ -54,6 +60,8 @@ CLASSES = {
     "PUDeepSVDD": PUDeepSVDD,
     "DeepSAD": DeepSAD,
     "DeepSVDD": DeepSVDD,
+    "PUGradientBoosting": PUGradientBoosting,
+    "PUEnsemble": PUEnsemble,
 }
 
 
@@ -125,7 +133,11 @@ def main():
                         cls = CLASSES[model]
                         if config == "pretrained_centre":
                             cls = without_hypersphere_epochs(cls)
-                        est = cls(random_state=seed, **params)
+                        if model == "PUEnsemble":
+                            est = PUEnsemble([PUAutoencoder(random_state=seed),
+                                              PUGradientBoosting(random_state=seed, **params)], random_state=seed)
+                        else:
+                            est = cls(random_state=seed, **params)
                         fit_split = clean_part(split) if config == "clean_training" else split
                         result, fitted = evaluate(model, fit_split, seed, model=est)
                         prior_used = getattr(fitted, "prior_", float("nan"))

@@ -17,12 +17,12 @@ the benchmark, ``utils`` holds validation, atomic writes and discovery.
 """
 
 from .adversarial import ConfidenceDetector, KDensityDetector, MahalanobisDetector, MaxLogitDetector, NonMEDetector
-from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUGradientBoosting, PUSearchCV, PUVAE, VAEDetector
+from .anomaly import ABC, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUEnsemble, PUGradientBoosting, PUSearchCV, PUVAE, VAEDetector
 from .classifiers import ABSClassifier, ADPEnsembleClassifier, ConfidenceCalibratedClassifier, RCEClassifier, RobustClassifier
 
 __all__ = [
     "ABC", "ABSClassifier", "ADPEnsembleClassifier", "Autoencoder", "ConfidenceCalibratedClassifier", "ConfidenceDetector", "DeepSAD", "DeepSVDD", "KDensityDetector",
-    "MahalanobisDetector", "MaxLogitDetector", "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting", "PUSearchCV", "RCEClassifier",
+    "MahalanobisDetector", "MaxLogitDetector", "NonMEDetector", "PUAutoencoder", "PUDeepSVDD", "PUEnsemble", "PUGradientBoosting", "PUSearchCV", "RCEClassifier",
     "PUVAE", "RobustClassifier", "VAEDetector",
 ]
 __version__ = "0.2.0"

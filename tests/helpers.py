@@ -28,6 +28,7 @@ DETECTOR_CONFIGS = {
 #: The model-selection estimators, with tiny candidates.
 SELECTION_CONFIGS = {
     "PUGradientBoosting": dict(max_iter=10, random_state=0),
+    "PUEnsemble": dict(random_state=0),  # members are set in SELECTION below
     "PUSearchCV": dict(cv=2, random_state=0),  # candidates are set in SELECTION below
 }
 #: Constructor arguments of each neural classifier for the common checks.
@@ -60,10 +61,11 @@ ESTIMATORS = sorted((cls(**DETECTOR_CONFIGS[name]) for name, cls in all_estimato
 
 def _selection(name, cls):
     estimator = cls(**SELECTION_CONFIGS[name])
-    if name == "PUSearchCV":
+    if name in ("PUEnsemble", "PUSearchCV"):
         from pu_detect import PUAutoencoder, PUGradientBoosting
 
-        estimator.set_params(candidates=[PUAutoencoder(**TINY), PUGradientBoosting(max_iter=10, random_state=0)])
+        members = [PUAutoencoder(**TINY), PUGradientBoosting(max_iter=10, random_state=0)]
+        estimator.set_params(**{"estimators" if name == "PUEnsemble" else "candidates": members})
     return estimator
 
 

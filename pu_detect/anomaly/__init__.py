@@ -6,8 +6,11 @@
 * ``hypersphere``: DeepSVDD, DeepSAD, PUDeepSVDD;
 * ``generative``: VAEDetector (standard or implicit optimal prior), PUVAE;
 * ``prior``: estimating the anomaly fraction of the unlabeled data;
-* ``selection``: ``PUSearchCV`` (choosing the detector per dataset by PU
-  cross-validation) and ``PUGradientBoosting``.
+* ``boosting``: ``PUGradientBoosting`` (gradient boosting on the PU labels,
+  with unsupervised detectors' scores as features, as XGBOD);
+* ``selection``: ``PUEnsemble`` (the mean of complementary detectors'
+  rank-normalised scores) and ``PUSearchCV`` (choosing the detector per
+  dataset by PU cross-validation).
 """
 
 from .autoencoders import ABC, Autoencoder, PUAutoencoder
@@ -15,7 +18,8 @@ from .base import BaseDeepDetector
 from .generative import PUVAE, VAEDetector
 from .hypersphere import DeepSAD, DeepSVDD, PUDeepSVDD
 from .prior import estimate_prior
-from .selection import PUGradientBoosting, PUSearchCV
+from .boosting import PUGradientBoosting
+from .selection import PUEnsemble, PUSearchCV
 
 __all__ = ["ABC", "Autoencoder", "BaseDeepDetector", "DeepSAD", "DeepSVDD", "PUAutoencoder", "PUDeepSVDD",
-           "PUGradientBoosting", "PUSearchCV", "PUVAE", "VAEDetector", "estimate_prior"]
+           "PUEnsemble", "PUGradientBoosting", "PUSearchCV", "PUVAE", "VAEDetector", "estimate_prior"]

@@ -1,15 +1,18 @@
-"""PUSearchCV picks the better detector without clean labels; PUGradientBoosting separates."""
+"""PUSearchCV picks the better detector without clean labels; PUEnsemble averages; PUGradientBoosting separates."""
 
 import warnings
 
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from helpers import TINY, make_contaminated
-from pu_detect import Autoencoder, PUAutoencoder, PUGradientBoosting, PUSearchCV
+from pu_detect import Autoencoder, PUAutoencoder, PUEnsemble, PUGradientBoosting, PUSearchCV
+from pu_detect.anomaly.boosting import NEIGHBOURS, DetectorScores
+from pu_detect.anomaly.selection import _mean_percentile
 
 
 def test_the_better_candidate_is_chosen_and_refitted():
@@ -87,3 +90,65 @@ def test_gradient_boosting_on_pu_labels_separates_hidden_anomalies():
         warnings.simplefilter("error")
         again = PUGradientBoosting(random_state=0).fit(X_unlabeled, X_anom)
     np.testing.assert_array_equal(again.decision_function(X_test), detector.decision_function(X_test))
+
+
+def test_gradient_boosting_options_and_bad_values():
+    X_unlabeled, X_anom, X_test, y_test = make_contaminated(seed=2)
+    for options in (dict(detector_scores=False), dict(class_weight="balanced")):
+        detector = PUGradientBoosting(random_state=0, **options).fit(X_unlabeled, X_anom)
+        assert roc_auc_score(y_test, detector.decision_function(X_test)) > 0.9
+    assert PUGradientBoosting(detector_scores=False).fit(X_unlabeled, X_anom).detector_scores_ is None
+    for name, value, expected in (("class_weight", "even", 'class_weight must be None or "balanced"'),
+                                  ("detector_scores", 1, "detector_scores must be True or False"),
+                                  ("min_samples_leaf", 0, "min_samples_leaf must be an integer >= 1"),
+                                  ("l2_regularization", -1.0, "l2_regularization must be a real number in")):
+        with pytest.raises(ValueError, match=expected):
+            PUGradientBoosting(**{name: value}).fit(X_unlabeled, X_anom)
+
+
+def test_detector_scores_match_sklearn_neighbours_and_lof():
+    rng = np.random.default_rng(0)
+    X, X_new = rng.normal(size=(80, 3)) * [1.0, 10.0, 0.1], rng.normal(size=(7, 3))
+    scores = DetectorScores(random_state=0)
+    train, new = scores.fit_transform(X), scores.transform(X_new)
+    assert train.shape == (80, 2 * len(NEIGHBOURS) + 1) and new.shape == (7, 2 * len(NEIGHBOURS) + 1)
+    Z, Z_new = scores.scaler_.transform(X), scores.scaler_.transform(X_new)
+    for column, k in enumerate(NEIGHBOURS):
+        neighbours = NearestNeighbors(n_neighbors=k + 1).fit(Z)
+        np.testing.assert_allclose(train[:, 2 * column], neighbours.kneighbors(Z)[0][:, k])  # [0] is the row
+        np.testing.assert_allclose(new[:, 2 * column], neighbours.kneighbors(Z_new, n_neighbors=k)[0][:, k - 1])
+        lof = LocalOutlierFactor(n_neighbors=k, novelty=True).fit(Z)
+        np.testing.assert_allclose(train[:, 2 * column + 1], -lof.negative_outlier_factor_, rtol=1e-6)
+        np.testing.assert_allclose(new[:, 2 * column + 1], -lof.score_samples(Z_new), rtol=1e-6)
+    np.testing.assert_array_equal(new[:, -1], -scores.forest_.score_samples(X_new))
+    assert DetectorScores(random_state=0).fit_transform(X[:3]).shape == (3, 2 * len(NEIGHBOURS) + 1)  # k capped
+
+
+def test_ensemble_averages_the_members_training_percentiles():
+    X_unlabeled, X_anom, X_test, y_test = make_contaminated(seed=1, n_normal=300, n_hidden=30)
+    members = [PUAutoencoder(**TINY), PUGradientBoosting(max_iter=20, random_state=0)]
+    ensemble = PUEnsemble(members).fit(X_unlabeled, X_anom)
+    assert [type(m).__name__ for m in ensemble.estimators_] == ["PUAutoencoder", "PUGradientBoosting"]
+    scores = ensemble.decision_function(X_test)
+    assert roc_auc_score(y_test, scores) > 0.9
+    at_training_rows = np.mean([[np.mean(m.decision_scores_ <= s) for s in m.decision_scores_]
+                                for m in ensemble.estimators_], axis=0)
+    np.testing.assert_allclose(ensemble.decision_scores_, at_training_rows)
+    default = PUEnsemble(random_state=0).fit(X_unlabeled, X_anom)
+    assert [type(m).__name__ for m in default.estimators_] == ["PUAutoencoder", "PUGradientBoosting"]
+    assert default.estimators_[1].random_state == 0
+    for bad in ([], ["PUAutoencoder"], "PUAutoencoder"):
+        with pytest.raises(ValueError, match="estimators must be None or a non-empty list of estimators"):
+            PUEnsemble(bad).fit(X_unlabeled, X_anom)
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        PUEnsemble().fit(X_unlabeled)
+
+
+def test_mean_percentile_by_hand():
+    # member 1's training scores 1, 2, 2, 4: fractions at or below them 1/4, 3/4, 3/4, 1; member 2's 0, 10.
+    references = [np.array([1.0, 2.0, 2.0, 4.0]), np.array([0.0, 10.0])]
+    scores = [np.array([2.0, 3.0, 0.0, 5.0]), np.array([10.0, 5.0, 0.0, 20.0])]
+    # member 1: 0.75, halfway from 0.75 to 1 = 0.875, below the lowest 0, above the highest 1;
+    # member 2: 1, halfway from 0.5 to 1 = 0.75, 0.5, 1.
+    np.testing.assert_allclose(_mean_percentile(references, scores), [0.875, 0.8125, 0.25, 1.0])
+    np.testing.assert_array_equal(_mean_percentile(references[:1], scores[:1]), scores[0])

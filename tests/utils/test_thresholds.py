@@ -78,8 +78,9 @@ def test_labeled_recall_flags_that_share_of_the_labeled_anomalies(data, recall):
     X, y = data
     labeled = y == 1
     for detector in (PUAutoencoder(**TINY, contamination=LabeledRecall(recall)),
-                     PUGradientBoosting(max_iter=10, contamination=LabeledRecall(recall), random_state=0)):
-        detector.fit(X, y)
+                     PUGradientBoosting(detector_scores=False, max_iter=10, contamination=LabeledRecall(recall),
+                                        random_state=0)):
+        detector.fit(X, y)  # (with detector scores, training rows are scored without themselves as neighbours)
         np.testing.assert_array_equal(detector.predict(X), detector.labels_)
         n, k = labeled.sum(), int(np.ceil(recall * labeled.sum()))
         kth = np.sort(detector.decision_scores_[labeled])[n - k]  # the highest threshold reaching the recall
