@@ -40,13 +40,14 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
 
     Every member is fitted on all rows; a row's score is the mean, over the
     members, of its score's percentile among that member's training scores
-    (interpolated between them, so that scales do not matter). The default pair is complementary: the
-    autoencoder learns what normal rows look like and needs few labels,
-    the boosted classifier learns where the labeled anomalies lie and gains
-    with more of them. On the tabular PU protocol (20 ADBench sets,
-    labeled fraction 0.1, seeds 0-4) the pair measured above both members
-    alone and above PyOD's XGBOD (benchmarks/README.md, "Gradient boosting
-    on the PU labels").
+    (interpolated between them, so that scales do not matter). The default
+    pair is complementary: the autoencoder learns what normal rows look like
+    and needs few labels, the boosted classifier learns where the labeled
+    anomalies lie and gains with more of them. On the tabular PU protocol
+    (20 ADBench sets, labeled fraction 0.1, seeds 0-4) the pair measured
+    0.927 mean ROC AUC, above both members alone (0.910, 0.903) and above
+    PyOD's XGBOD (0.908; benchmarks/README.md, "Gradient boosting on the PU
+    labels, and PUEnsemble").
 
     Parameters
     ----------
@@ -104,6 +105,7 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
     def decision_function(self, X):
         """The members' mean training percentile of each row's score (higher = more anomalous)."""
         check_is_fitted(self, "estimators_")
+        X = v.check_X(self, X, reset=False)
         return _mean_percentile(self._reference_, [m.decision_function(X) for m in self.estimators_])
 
     def __sklearn_tags__(self):
