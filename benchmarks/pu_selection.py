@@ -24,6 +24,7 @@ from _paths import add_data_dir_argument, data_dir
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import PUSearchCV
+from pu_detect.anomaly.selection import _mean_percentile
 from pu_detect.bench import find_datasets
 from pu_detect.datasets import load_npz, pu_split
 
@@ -67,9 +68,8 @@ def main():
                 row[f"test_{n}"] = f"{roc_auc_score(split.y_test, scores[n]):.4f}"
             for subset in SUBSETS:
                 if all(n in members for n in subset):
-                    search.estimators_ = [members[n] for n in subset]
-                    search._reference_ = [np.sort(members[n].decision_scores_) for n in subset]
-                    combined = search._combine([scores[n] for n in subset])
+                    references = [np.sort(members[n].decision_scores_) for n in subset]
+                    combined = _mean_percentile(references, [scores[n] for n in subset])
                     row["test_" + "+".join(subset)] = f"{roc_auc_score(split.y_test, combined):.4f}"
             new = not os.path.exists(args.out)
             with open(args.out, "a", newline="") as f:

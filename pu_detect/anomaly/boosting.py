@@ -175,7 +175,7 @@ class PUGradientBoosting(ThresholdPredictMixin, BaseDetector):
                                             low_inclusive=True),
             class_weight=self.class_weight, early_stopping=False, random_state=seed)
         use_scores = v.check_bool(self.detector_scores, "detector_scores")
-        _require_labels(self, y)
+        v.require_pu_labels(self, y)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         if labeled.all() or not labeled.any():
             v._fail("y", "labeled anomalies and unlabeled rows (a classifier needs both)",
@@ -206,8 +206,3 @@ class PUGradientBoosting(ThresholdPredictMixin, BaseDetector):
         tags.target_tags.required = True
         return tags
 
-
-def _require_labels(estimator, y):
-    if y is None:
-        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None: pass "
-                         "PU labels (1 = labeled anomaly, 0 = unlabeled) or the labeled anomalies X_anom.")

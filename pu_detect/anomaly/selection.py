@@ -22,7 +22,7 @@ from ..metrics import pu_roc_auc
 from ..utils import validation as v
 from ..utils.thresholds import ThresholdPredictMixin, check_contamination, process_decision_scores
 from .autoencoders import PUAutoencoder
-from .boosting import PUGradientBoosting, _require_labels
+from .boosting import PUGradientBoosting
 from .hypersphere import PUDeepSVDD
 
 
@@ -87,13 +87,12 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
         """Fit every member on ``(X, y_pu)`` or ``(X_unlabeled, X_anom)``. Returns ``self``."""
         check_contamination(self.contamination, allow_recall=True)
         seed = v.check_seed(self.random_state) % 2**32
+        expected = "None or a non-empty list of estimators with fit and decision_function"
         members = ([PUAutoencoder(random_state=seed), PUGradientBoosting(random_state=seed)]
-                   if self.estimators is None else self.estimators)
-        if isinstance(members, (str, bytes)) or not hasattr(members, "__iter__") or not list(members) or not all(
-                hasattr(m, "fit") and hasattr(m, "decision_function") for m in members):
-            v._fail("estimators", "None or a non-empty list of estimators with fit and decision_function",
-                    members)
-        _require_labels(self, y)
+                   if self.estimators is None else _non_empty_list(self.estimators, "estimators", expected))
+        if not all(_is_detector(m) for m in members):
+            v._fail("estimators", expected, self.estimators)
+        v.require_pu_labels(self, y)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         self.estimators_ = [clone(m).fit(X_all, labeled.astype(int)) for m in members]
         self._reference_ = [np.sort(m.decision_scores_) for m in self.estimators_]
@@ -192,14 +191,12 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
         self.random_state = random_state
 
     def _configurations(self, seed):
-        candidates = default_candidates(seed) if self.candidates is None else self.candidates
-        if isinstance(candidates, (str, bytes)) or not hasattr(candidates, "__iter__") or not list(candidates):
-            v._fail("candidates", "None or a non-empty list of estimators or (estimator, param_grid) pairs",
-                    candidates)
+        candidates = default_candidates(seed) if self.candidates is None else _non_empty_list(
+            self.candidates, "candidates", "None or a non-empty list of estimators or (estimator, param_grid) pairs")
         configurations = []
         for candidate in candidates:
             estimator, grid = candidate if isinstance(candidate, tuple) else (candidate, {})
-            if not (hasattr(estimator, "fit") and hasattr(estimator, "decision_function")):
+            if not _is_detector(estimator):
                 v._fail("candidates", "estimators with fit and decision_function", type(estimator).__name__)
             for params in ParameterGrid(grid):
                 configurations.append((estimator, params))
@@ -219,7 +216,7 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
                 v._fail("ensemble", "'hedged' or an integer >= 1", self.ensemble)
         seed = v.check_seed(self.random_state) % 2**32
         configurations = self._configurations(seed)
-        _require_labels(self, y)
+        v.require_pu_labels(self, y)
         X_all, labeled = v.split_unlabeled_anomalies(self, X, y)
         n_labeled = int(labeled.sum())
         if n_labeled == 0:
@@ -275,6 +272,21 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
         tags.non_deterministic = self.random_state is None
         tags.target_tags.required = True
         return tags
+
+
+def _non_empty_list(value, name, expected):
+    """``value`` as a list (a generator is read once), or a message naming ``name`` when it is not a
+    non-empty collection."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        v._fail(name, expected, value)
+    values = list(value)
+    if not values:
+        v._fail(name, expected, value)
+    return values
+
+
+def _is_detector(estimator):
+    return hasattr(estimator, "fit") and hasattr(estimator, "decision_function")
 
 
 def _mean_percentile(references, member_scores):

@@ -134,6 +134,8 @@ def test_ensemble_averages_the_members_training_percentiles():
     at_training_rows = np.mean([[np.mean(m.decision_scores_ <= s) for s in m.decision_scores_]
                                 for m in ensemble.estimators_], axis=0)
     np.testing.assert_allclose(ensemble.decision_scores_, at_training_rows)
+    from_generator = PUEnsemble(m for m in members).fit(X_unlabeled, X_anom)  # read once, not consumed by the check
+    np.testing.assert_array_equal(from_generator.decision_function(X_test), scores)
     default = PUEnsemble(random_state=0).fit(X_unlabeled, X_anom)
     assert [type(m).__name__ for m in default.estimators_] == ["PUAutoencoder", "PUGradientBoosting"]
     assert default.estimators_[1].random_state == 0

@@ -9,7 +9,8 @@ It is one package of two modules: ``scalars`` (parameters) and ``arrays``
 
 from .arrays import (_as_float32, _from_torch, _is_label_column, check_anomaly_labels, check_input_array,
                      check_input_shape_fits, check_params, check_pu_labels, check_rows, check_scores,
-                     check_targets_1d, check_within, check_X, check_X_anom, split_unlabeled_anomalies)
+                     check_targets_1d, check_within, check_X, check_X_anom, require_pu_labels,
+                     split_unlabeled_anomalies)
 from .scalars import (_fail, check_bool, check_contamination, check_device, check_float, check_int,
                       check_int_tuple, check_option, check_seed, check_verbose)
 
@@ -17,4 +18,4 @@ __all__ = ["check_X", "check_X_anom", "check_anomaly_labels", "check_bool", "che
            "check_device", "check_float", "check_input_array", "check_input_shape_fits", "check_int",
            "check_int_tuple", "check_option", "check_params", "check_pu_labels", "check_rows",
            "check_scores", "check_seed", "check_targets_1d", "check_verbose", "check_within",
-           "split_unlabeled_anomalies"]
+           "require_pu_labels", "split_unlabeled_anomalies"]

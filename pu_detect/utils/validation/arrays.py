@@ -188,6 +188,13 @@ def _is_label_column(y, n_samples):
     return bool(np.isin(y, (0, 1)).all())
 
 
+def require_pu_labels(estimator, y):
+    """Refuse ``fit(X)`` without ``y`` for an estimator that learns from labeled anomalies."""
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None: pass "
+                         "PU labels (1 = labeled anomaly, 0 = unlabeled) or the labeled anomalies X_anom.")
+
+
 def split_unlabeled_anomalies(estimator, X, y):
     """Validate ``fit``'s inputs in either spelling and split them.
 
