@@ -154,7 +154,7 @@ def cnn_part(out, seeds, epochs, mnist):
             if (str(seed), str(eps)) in finished:
                 continue
             start = time.perf_counter()
-            training = dict(adversarial_training="pgd", norm="l2", eps=eps) if eps else {}
+            training = dict(adversarial_training="pgd", loss="ce", norm="l2", eps=eps) if eps else {}
             clf = RobustClassifier(input_shape=(1, 28, 28), epochs=epochs, random_state=seed, **training)
             clf.fit(X_train, y_train)
             seconds = time.perf_counter() - start

@@ -46,7 +46,7 @@ ADP_ARMS = {"baseline": dict(alpha=0.0, beta=0.0), "ADP_2,0": dict(alpha=2.0, be
             "ADP_2,0.5": dict(alpha=2.0, beta=0.5)}
 AT = dict(adversarial_training="pgd", eps=0.3)
 MMC_ARMS = {  # in the order they run
-    "CE": {}, "MMC": dict(loss="mmc", head="max_mahalanobis"), "CE-AT": AT,
+    "CE": {}, "MMC": dict(loss="mmc", head="max_mahalanobis"), "CE-AT": dict(loss="ce", **AT),
     "MMC-AT": dict(loss="mmc", head="max_mahalanobis", **AT), "MMLDA": dict(head="max_mahalanobis"),
     "MMLDA-AT": dict(head="max_mahalanobis", **AT)}
 #: The published MNIST columns of the ADP paper's Table 2 (baseline, ADP_{2,0}, ADP_{2,0.5}), accuracy in %.

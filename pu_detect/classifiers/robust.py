@@ -26,7 +26,7 @@ from ..networks import HEADS, MaxMahalanobisHead, with_head
 from ..utils import validation as v
 from .base import BaseNeuralClassifier, NetworkChoice
 
-_LOSSES = ("ce", "ovr", "sovr", "mmc")
+_LOSSES = ("auto", "ce", "ovr", "sovr", "mmc")
 _TRAINING = ("pgd", "trades")  # or None
 
 
@@ -100,12 +100,29 @@ def adversarial_objective(params, clean_loss):
     return trades
 
 
+def _resolved_loss(params):
+    """``params.loss`` with ``"auto"`` resolved: SOVR for PGD training on a linear, tanh or bounded head, else CE."""
+    if params.loss != "auto":
+        return params.loss
+    pgd = params.adversarial_training == "pgd" and params.head != "max_mahalanobis"
+    return "sovr" if pgd else "ce"
+
+
 class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
     """A neural classifier with adversarial training, a robust loss and an optional bound on its logits.
 
     Parameters
     ----------
-    loss : {"ce", "ovr", "sovr"}, default="ce"
+    loss : {"auto", "ce", "ovr", "sovr", "mmc"}, default="auto"
+        ``"auto"``: ``"sovr"`` with ``adversarial_training="pgd"`` (except on
+        the Max-Mahalanobis head), ``"ce"`` otherwise; the loss used is
+        ``loss_`` after fitting. Why: on the 7,000 MNIST training images
+        (PGD-AT at eps 0.3, 30 epochs, seeds 0-2) SOVR-AT measured 97.6 +- 0.2%
+        clean and 88.3 +- 2.2% PGD-40 accuracy (AutoAttack 81.0 +- 4.6% on 100
+        images) against cross-entropy's 94.3 +- 3.8%, 81.8 +- 9.1% and
+        72.3 +- 10.8%; on sklearn's digits (eps 0.1) the two were level (72.2
+        and 72.8%). SOVR is defined on adversarial margins, so standard
+        training and TRADES (its own loss) keep cross-entropy.
         ``"ce"``: cross-entropy; ``"ovr"``: one-versus-the-rest
         (``pu_detect.losses.one_vs_rest_loss``); ``"sovr"``: OVR on the
         ``switch_fraction`` of each batch with the smallest logit margins, CE
@@ -152,7 +169,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         adversarial step costs ``attack_steps + 1`` forward-backward passes,
         too many for the ResNet's recipe on a CPU), with 32 and 64 channels
         and 256 dense units unless ``hidden_dims`` says otherwise: on the
-        7,000 MNIST training images (seed 0) PGD-AT at eps 0.3 reached 97.3%
+        7,000 MNIST training images (seed 0) PGD-AT with cross-entropy at eps 0.3 reached 97.3%
         clean and 89.3% PGD-40 accuracy with it in 30 epochs (1,183 s on a
         shared CPU), the 16 / 32 / 64 net 81.7% and 52.1% in 20.
     epochs : int, default=30
@@ -163,6 +180,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
     Attributes
     ----------
     classes_ : ndarray of the class labels
+    loss_ : str, the loss used (``loss`` with ``"auto"`` resolved)
     module_ : torch.nn.Module
     history_ : dict, the training loss per epoch
     n_features_in_ : int
@@ -193,7 +211,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
 
     def __init__(
         self,
-        loss="ce",
+        loss="auto",
         head="linear",
         logit_bound=1.0,
         centre_radius=10.0,
@@ -261,9 +279,12 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         self
         """
         params = v.check_params(self)
+        params.loss = _resolved_loss(params)
         self._check_combination(params)
         check_adversarial_rows(params, X)
-        return self._fit(X, y, params=params)
+        self._fit(X, y, params=params)
+        self.loss_ = params.loss
+        return self
 
     def _check_combination(self, params):
         if params.loss == "mmc" and params.head != "max_mahalanobis":

@@ -15,7 +15,7 @@ def split(digits):
     return X[:1200], y[:1200], X[1200:], y[1200:]
 
 
-@pytest.mark.parametrize("options", [dict(adversarial_training="pgd"), dict(adversarial_training="trades"),
+@pytest.mark.parametrize("options", [dict(adversarial_training="pgd", loss="ce"), dict(adversarial_training="trades"),
                                      dict(adversarial_training="pgd", loss="sovr"),
                                      dict(adversarial_training="pgd", norm="l2", eps=1.0)])
 def test_adversarial_training_raises_robust_accuracy(split, options):
@@ -39,6 +39,19 @@ def test_same_seed_same_model(split):
     np.testing.assert_array_equal(first, RobustClassifier(**options).fit(X, y).predict_proba(X_test))
     other = RobustClassifier(**{**options, "random_state": 1}).fit(X, y).predict_proba(X_test)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("options, expected", [
+    (dict(adversarial_training="pgd"), "sovr"), (dict(), "ce"), (dict(adversarial_training="trades"), "ce"),
+    (dict(adversarial_training="pgd", head="max_mahalanobis"), "ce"),
+    (dict(adversarial_training="pgd", loss="ovr"), "ovr")])
+def test_auto_loss_is_sovr_for_pgd_training_only(split, options, expected):
+    X, y, X_test, _ = split
+    base = dict(hidden_dims=(16,), epochs=1, eps=0.1, attack_steps=2, random_state=0)
+    clf = RobustClassifier(**base, **options).fit(X[:300], y[:300])
+    assert clf.loss == options.get("loss", "auto") and clf.loss_ == expected
+    explicit = RobustClassifier(**base, **{**options, "loss": expected}).fit(X[:300], y[:300])
+    np.testing.assert_array_equal(clf.predict_proba(X_test[:20]), explicit.predict_proba(X_test[:20]))
 
 
 def test_bounded_head_keeps_pre_logits_smaller_than_tanh(split):
