@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from pu_detect import ABC, PUVAE, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, VAEDetector
+from pu_detect import (ABC, PUVAE, Autoencoder, DeepSAD, DeepSVDD, PUAutoencoder, PUDeepSVDD, PUEnsemble,
+                       PUGradientBoosting, VAEDetector)
 from pu_detect.bench import MODELS as BENCHMARK_MODELS
 from pu_detect.bench import fit_on_split
 from _paths import add_data_dir_argument, data_dir
@@ -35,6 +36,12 @@ MODELS = {
     "DeepSVDD": DeepSVDD,
     "PUVAE": PUVAE,
     "VAEDetector": VAEDetector,
+    # Boosting on the PU labels sees the flat pixels and takes no network options; the ensemble pairs
+    # it with the conv PU autoencoder above.
+    "PUGradientBoosting": lambda random_state, **network: PUGradientBoosting(random_state=random_state),
+    "PUEnsemble": lambda random_state, **network: PUEnsemble(
+        [PUAutoencoder(random_state=random_state, **network), PUGradientBoosting(random_state=random_state)],
+        random_state=random_state),
 }
 #: Pixels are in [0, 1]: the VAEs use the Bernoulli decoder.
 EXTRA = {"PUVAE": dict(likelihood="bernoulli"), "VAEDetector": dict(likelihood="bernoulli")}
