@@ -4,13 +4,17 @@
 0.1.0 before the package was reorganised; these tests fail if a later change
 alters what the same seed gives or stops reading an old file.
 
-The networks compute in float32, and torch's vectorised CPU kernels round
-differently on different CPUs: on an AVX-512 machine five epochs of DeepSAD
-training carried that to 2e-3 relative in the scores. So the tests that
-train run in a fresh interpreter with torch's portable kernels
-(``ATEN_CPU_CAPABILITY=default``, one thread), where the 0.1.0 values are
-reproduced to float32 precision; any change to training or scoring moves
-them by orders of magnitude more.
+The networks compute in float32, and CPUs round differently (vectorised
+kernels, BLAS code paths): five epochs of training carry that into the
+scores. PUAutoencoder reproduces the 0.1.0 values to float32 precision on
+every machine measured; DeepSAD and PUDeepSVDD moved by up to 2.0e-3 and
+4.4e-3 relative on one AVX-512 machine with its native kernels and on an AMD
+EPYC with the portable ones (``ATEN_CPU_CAPABILITY=default``), and matched
+exactly the other way round, so no setting pins them across CPUs. Their
+tolerance is 2e-2 relative: the smallest real change measured, one more
+epoch or a 10% larger learning rate, moves their scores by 0.24-0.52 relative
+(max) and 0.05-0.19 (median). The training runs in a fresh interpreter on
+the portable kernels, one thread.
 """
 
 import json
@@ -31,6 +35,8 @@ from pu_detect.persistence import load
 DATA = Path(__file__).parent / "data"
 #: float32 precision: what different CPUs' kernels may differ by.
 CLOSE = dict(rtol=1e-5, atol=1e-6)
+#: The hypersphere models: what CPUs were measured to differ by after five epochs (see above), with margin.
+CLOSE_HYPERSPHERE = dict(rtol=2e-2, atol=1e-6)
 REFERENCE = json.loads((DATA / "reference_scores_0.1.0.json").read_text())
 
 
@@ -61,7 +67,7 @@ def test_detector_scores_match_0_1_0(name, options):
         detector = pu_detect.{name}(epochs=5, random_state=0, **{options!r}).fit(split.X_train, split.y_pu)
         print(json.dumps(detector.decision_function(split.X_test[:50]).tolist()))
     """)
-    np.testing.assert_allclose(scores, REFERENCE[name], **CLOSE)
+    np.testing.assert_allclose(scores, REFERENCE[name], **(CLOSE if name == "PUAutoencoder" else CLOSE_HYPERSPHERE))
 
 
 @pytest.fixture(scope="module")
