@@ -82,8 +82,9 @@ def main():
     parser.add_argument("out", type=Path)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-attack", type=int, default=1000)
-    parser.add_argument("--n-costly", type=int, default=300, help="rows attacked by C&W-hc and C&W-KD")
-    parser.add_argument("--attacks", nargs="+", default=[a for a in ATTACKS if a != "C&W-hc-10k"], choices=list(ATTACKS))
+    parser.add_argument("--n-costly", type=int, default=300, help="rows attacked by the costly attacks")
+    parser.add_argument("--attacks", nargs="+", default=[a for a in ATTACKS if a != "C&W-hc-10k"],
+                        choices=list(ATTACKS))
     parser.add_argument("--losses", nargs="+", default=["ce", "rce"], choices=["ce", "rce"])
     args = parser.parse_args()
     mnist = data_dir(parser, args)

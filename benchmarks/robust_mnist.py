@@ -38,7 +38,8 @@ from pu_detect.losses import logit_margin
 AT = dict(adversarial_training="pgd", eps=0.3)
 ARMS = {  # in the order they run
     "CE-AT": dict(loss="ce", **AT), "SOVR-AT": dict(loss="sovr", **AT), "CE": {},
-    "bounded-AT": dict(head="bounded", loss="ce", **AT), "tanh-AT": dict(head="tanh", loss="ce", **AT), "TRADES": dict(adversarial_training="trades", eps=0.3),
+    "bounded-AT": dict(head="bounded", loss="ce", **AT), "tanh-AT": dict(head="tanh", loss="ce", **AT),
+    "TRADES": dict(adversarial_training="trades", eps=0.3),
     "OVR-AT": dict(loss="ovr", **AT), "tanh": dict(head="tanh"), "bounded": dict(head="bounded"),
 }
 LINF, L2 = (0.1, 0.2, 0.3), (1.5, 2.0)

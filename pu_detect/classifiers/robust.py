@@ -169,9 +169,10 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         adversarial step costs ``attack_steps + 1`` forward-backward passes,
         too many for the ResNet's recipe on a CPU), with 32 and 64 channels
         and 256 dense units unless ``hidden_dims`` says otherwise: on the
-        7,000 MNIST training images (seed 0) PGD-AT with cross-entropy at eps 0.3 reached 97.3%
-        clean and 89.3% PGD-40 accuracy with it in 30 epochs (1,183 s on a
-        shared CPU), the 16 / 32 / 64 net 81.7% and 52.1% in 20.
+        7,000 MNIST training images (seed 0) PGD-AT with cross-entropy at
+        eps 0.3 reached 97.3% clean and 89.3% PGD-40 accuracy with it in 30
+        epochs (1,183 s on a shared CPU), the 16 / 32 / 64 net 81.7% and
+        52.1% in 20.
     epochs : int, default=30
     batch_size, lr, weight_decay, optimizer, momentum, lr_milestones,
     validation_fraction, n_iter_no_change, device, random_state, verbose, flush_subnormals
