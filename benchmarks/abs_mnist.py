@@ -41,7 +41,8 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--n-robust", type=int, default=200)
-    parser.add_argument("--models", nargs="+", default=list(MODELS)[:2], choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=["ABS (MLP VAEs)", "CNN (cross-entropy)"],
+                        choices=list(MODELS))
     args = parser.parse_args()
     mnist = data_dir(parser, args)
     torch.set_num_threads(1)
