@@ -24,6 +24,9 @@ clipping).
 * ``apgd``: Auto-PGD with the cross-entropy or DLR loss, untargeted or
   targeted (Croce and Hein, 2020); ``autoattack`` runs the reference
   AutoAttack ensemble (the optional ``pyautoattack`` package).
+* ``square``: the Square Attack, a score-based random search in the L-inf
+  or L2 ball that needs no gradient, so it also runs on any scikit-learn
+  classifier with ``predict_proba`` (Andriushchenko et al., 2020).
 * ``stadv``: spatially transformed adversarial examples, a smooth per-pixel
   flow field found by L-BFGS (Xiao et al., 2018).
 * ``natural_adversarial``: natural adversarial examples, searched in a
@@ -40,11 +43,12 @@ from .gradient import bim, fgsm, ilcm, mim, pgd, pgd_tensor, projected_gradient_
 from .jsma import jsma
 from .natural import natural_adversarial
 from .spatial import flow_loss, flow_transform, stadv, stadv_tensor
+from .square import square, square_tensor
 
 __all__ = ["apgd", "apgd_tensor", "autoattack", "bim", "carlini_wagner", "carlini_wagner_tensor", "dlr_loss",
            "elastic_net", "elastic_net_tensor", "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "mim",
            "natural_adversarial", "pgd", "pgd_tensor", "projected_gradient_steps", "signed_gradient_steps",
-           "flow_loss", "flow_transform", "stadv", "stadv_tensor"]
+           "flow_loss", "flow_transform", "square", "square_tensor", "stadv", "stadv_tensor"]
 
 
 def __getattr__(name):

@@ -24,7 +24,8 @@ class Target:
         for p in self.module.parameters():
             p.requires_grad_(False)
         self.model = model
-        self.device = next(self.module.parameters()).device
+        first = next(self.module.parameters(), None)  # a module without parameters runs on the CPU
+        self.device = first.device if first is not None else torch.device("cpu")
 
     def logits(self, x):
         return self.model.logits(self.module, x)

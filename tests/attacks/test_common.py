@@ -23,9 +23,11 @@ SPECS = {
     "apgd": (dict(eps=EPS, steps=20, random_state=0), "linf", True),
     "autoattack": (dict(eps=EPS, input_shape=(1, 8, 8)), "linf", True),
     "stadv": (dict(input_shape=(1, 8, 8), random_state=0), None, True),
+    "square": (dict(eps=EPS, n_queries=300, input_shape=(1, 8, 8), random_state=0), "linf", True),
 }
 TENSOR_CORES = {"signed_gradient_steps", "projected_gradient_steps", "pgd_tensor", "apgd_tensor",
-                "carlini_wagner_tensor", "elastic_net_tensor", "dlr_loss", "stadv_tensor", "flow_loss", "flow_transform"}
+                "carlini_wagner_tensor", "elastic_net_tensor", "dlr_loss", "stadv_tensor", "flow_loss", "flow_transform",
+                "square_tensor"}
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +137,10 @@ def test_attacks_take_a_plain_torch_module(digits, undefended):
     assert not hasattr(plain, "features")
     X_adv = attacks.fgsm(plain, X[1300:1320], y[1300:1320], eps=EPS)
     np.testing.assert_allclose(X_adv, attacks.fgsm(undefended, X[1300:1320], y[1300:1320], eps=EPS), atol=1e-6)
+
+
+def test_a_module_without_parameters_runs_on_the_cpu():
+    """``torch.nn.Identity`` reads the rows as logits: FGSM steps against the true class's cross-entropy,
+    whose gradient ``softmax - onehot`` has signs (-, +, +) here."""
+    X_adv = attacks.fgsm(torch.nn.Identity(), np.array([[0.9, 0.1, 0.0]]), [0], eps=0.5)
+    np.testing.assert_allclose(X_adv, [[0.4, 0.6, 0.5]])
