@@ -4,15 +4,17 @@ import csv
 import os
 
 
-def append_row(path, row):
-    """Append ``row`` (a dict) to the CSV at ``path``, writing the header first when the file is new, and print it."""
+def append_row(path, row, quiet=False):
+    """Append ``row`` (a dict) to the CSV at ``path``, writing the header first when the file is new, and print it
+    (unless ``quiet``)."""
     new = not os.path.exists(path)
     with open(path, "a", newline="") as f:
         writer = csv.DictWriter(f, list(row))
         if new:
             writer.writeheader()
         writer.writerow(row)
-    print(row, flush=True)
+    if not quiet:
+        print(row, flush=True)
 
 
 def finished(path, *columns):

@@ -1,7 +1,7 @@
 """Analysis by synthesis on MNIST: clean accuracy and robust accuracy under L2 and L-inf attacks.
 
 Usage: python benchmarks/abs_mnist.py OUT.csv [--seeds 0] [--n-robust 200] [--models NAME ...] [--data-dir DIR]
-       [--n-square 0] [--square-queries 1000]
+       [--n-black-box 0] [--square-queries 1000] [--hsj-steps 10]
 
 Per seed: the 7,000 / 3,000 split of the MNIST test set (stratified); the default ``ABSClassifier()``
 (one MLP VAE per class, 8 latents, 50 epochs, 1,000 prior draws, 50 Adam steps per inference) and, for
@@ -11,10 +11,13 @@ Clean accuracy on all 3,000 test images (with seconds per image); robust accurac
 ABS's optimal codes (``pu_detect.attacks.pgd``), and the same attacks crafted on the CNN and transferred
 to ABS (a gradient-free check: masked gradients cannot hide a model from them). The paper's numbers (Schott et al. 2019): ABS 99%
 clean, 80% at L2 1.5, 8% at L-inf 0.3, from a suite of gradient-based, score-based and decision-based
-attacks. With --n-square N, the score-based Square Attack (``pu_detect.attacks.square``, --square-queries
-queries per image, AutoAttack's p_init 0.8) at the same radii on the first N test images, which needs no
-gradient, and the per-image worst case of PGD and Square on those images (an image counts as robust
-only if both leave it correctly classified), as the paper counts its suite. Rows are appended to OUT.csv; finished (seed, model, attack) rows are skipped on a rerun (the
+attacks. With --n-black-box N, on the first N test images: the score-based Square Attack
+(``pu_detect.attacks.square``, --square-queries queries per image, AutoAttack's p_init 0.8) and the
+decision-based HopSkipJump (``pu_detect.attacks.hop_skip_jump``, --hsj-steps iterations; an image counts
+as fooled at a radius if its adversary lies within it), which need no gradient, beside PGD on the same
+images, and the per-image worst case of the three (an image is robust only if every attack leaves it
+correctly classified), as the paper counts its suite; each image's outcome and adversarial distance go
+to OUT's stem + "_per_image.csv". Rows are appended to OUT.csv; finished (seed, model, attack) rows are skipped on a rerun (the
 models are refitted: same seed, same model).
 """
 
@@ -47,8 +50,9 @@ def main():
     parser.add_argument("--n-robust", type=int, default=200)
     parser.add_argument("--models", nargs="+", default=["ABS (MLP VAEs)", "CNN (cross-entropy)"],
                         choices=list(MODELS))
-    parser.add_argument("--n-square", type=int, default=0)
+    parser.add_argument("--n-black-box", type=int, default=0)
     parser.add_argument("--square-queries", type=int, default=1000)
+    parser.add_argument("--hsj-steps", type=int, default=10)
     args = parser.parse_args()
     mnist = data_dir(parser, args)
     torch.set_num_threads(1)
@@ -82,9 +86,9 @@ def main():
                     append_row(args.out, dict(seed=seed, model=name, attack=attack, n=len(rows),
                                           accuracy=f"{robust:.4f}", fit_seconds=fit_seconds,
                                           seconds_per_image=f"{(time.perf_counter() - start) / len(rows):.4f}"))
-            if args.n_square:
-                square_rows(args, seed, name, clf, X_test[: args.n_square], y_test[: args.n_square], fit_seconds,
-                            done)
+            if args.n_black_box:
+                black_box_rows(args, seed, name, clf, X_test[: args.n_black_box], y_test[: args.n_black_box],
+                               fit_seconds, done)
         for attack, X_adv in crafted.items() if "ABS (MLP VAEs)" in fitted else ():
             name, label = "ABS (MLP VAEs)", f"{attack}, transferred from the CNN"
             if (seed, name, label) not in done:
@@ -93,25 +97,51 @@ def main():
                                       fit_seconds="", seconds_per_image=""))
 
 
-def square_rows(args, seed, name, clf, rows, labels, fit_seconds, done):
-    """Square at each radius on ``rows``, then the per-image worst case of it and PGD (recomputed on ``rows``)."""
+def black_box_rows(args, seed, name, clf, rows, labels, fit_seconds, done):
+    """PGD, Square and HopSkipJump on ``rows`` at each radius, and their per-image worst case.
+
+    Each image's outcome under each attack is also appended to the per-image CSV beside OUT.
+    """
+    per_image = args.out[:-4] + "_per_image.csv" if args.out.endswith(".csv") else args.out + "_per_image.csv"
     for attack, options in ATTACKS.items():
-        square_name = attack.replace("PGD", "Square") + f", {args.square_queries} queries"
-        worst_name = attack.replace("PGD", "PGD and Square") + f" (per-image worst case), {args.square_queries} queries"
-        if (seed, name, square_name) in done and (seed, name, worst_name) in done:
+        eps, norm = options["eps"], options["norm"]
+        radius = attack.replace("PGD-", "")
+        labels_of = {
+            "PGD": attack,
+            "Square": f"Square-{radius}, {args.square_queries} queries",
+            "HopSkipJump": f"HopSkipJump-{radius}, {args.hsj_steps} steps",
+            "worst": f"{radius}: per-image worst case of PGD, Square and HopSkipJump",
+        }
+        if (seed, name, labels_of["worst"]) in done:
             continue
-        start = time.perf_counter()
-        X_square = attacks.square(clf, rows, labels, n_queries=args.square_queries, input_shape=(1, 28, 28),
-                                  random_state=seed, **options)
-        seconds = (time.perf_counter() - start) / len(rows)
-        survived = clf.predict(X_square) == labels
-        X_pgd = attacks.pgd(clf, rows, labels, steps=40, random_state=seed, **options)
-        both = survived & (clf.predict(X_pgd) == labels)
-        for label, kept, per_image in ((square_name, survived, f"{seconds:.4f}"), (worst_name, both, "")):
-            if (seed, name, label) not in done:
-                append_row(args.out, dict(seed=seed, model=name, attack=label, n=len(rows),
-                                          accuracy=f"{np.mean(kept):.4f}", fit_seconds=fit_seconds,
-                                          seconds_per_image=per_image))
+        outcomes, distances, seconds = {}, {}, {}
+        for kind in ("PGD", "Square", "HopSkipJump"):
+            start = time.perf_counter()
+            if kind == "PGD":
+                X_adv = attacks.pgd(clf, rows, labels, steps=40, random_state=seed, **options)
+            elif kind == "Square":
+                X_adv = attacks.square(clf, rows, labels, n_queries=args.square_queries, input_shape=(1, 28, 28),
+                                       random_state=seed, **options)
+            else:
+                X_adv = attacks.hop_skip_jump(clf, rows, labels, norm=norm, steps=args.hsj_steps, random_state=seed)
+            seconds[kind] = (time.perf_counter() - start) / len(rows)
+            fooled = clf.predict(X_adv) != labels
+            delta = X_adv - rows
+            distances[kind] = np.linalg.norm(delta, axis=1) if norm == "l2" else np.abs(delta).max(axis=1)
+            # a minimum-norm attack fools an image at eps only if its adversary lies within eps
+            outcomes[kind] = ~(fooled & (distances[kind] <= eps + 1e-6))
+        outcomes["worst"] = outcomes["PGD"] & outcomes["Square"] & outcomes["HopSkipJump"]
+        for kind, label in labels_of.items():
+            if kind == "PGD" or (seed, name, label) in done:
+                continue
+            append_row(args.out, dict(seed=seed, model=name, attack=label, n=len(rows),
+                                      accuracy=f"{np.mean(outcomes[kind]):.4f}", fit_seconds=fit_seconds,
+                                      seconds_per_image=f"{seconds[kind]:.4f}" if kind in seconds else ""))
+        for kind in ("PGD", "Square", "HopSkipJump"):
+            for image in range(len(rows)):
+                append_row(per_image, dict(seed=seed, model=name, attack=labels_of[kind], image=image,
+                                           robust=int(outcomes[kind][image]),
+                                           distance=f"{distances[kind][image]:.4f}"), quiet=True)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ clipping).
 * ``square``: the Square Attack, a score-based random search in the L-inf
   or L2 ball that needs no gradient, so it also runs on any scikit-learn
   classifier with ``predict_proba`` (Andriushchenko et al., 2020).
+* ``hop_skip_jump``: HopSkipJump, a decision-based attack that queries the
+  predicted class only and returns the least-distance adversarial rows it
+  finds, L2 or L-inf; any scikit-learn classifier with ``predict`` works
+  (Chen et al., 2020).
 * ``stadv``: spatially transformed adversarial examples, a smooth per-pixel
   flow field found by L-BFGS (Xiao et al., 2018).
 * ``natural_adversarial``: natural adversarial examples, searched in a
@@ -39,6 +43,7 @@ clipping).
 from .apgd import apgd, apgd_tensor, autoattack, dlr_loss
 from .carlini_wagner import (carlini_wagner, carlini_wagner_tensor, elastic_net, elastic_net_tensor,
                              high_confidence_cw)
+from .decision import hop_skip_jump, hop_skip_jump_tensor
 from .gradient import bim, fgsm, ilcm, mim, pgd, pgd_tensor, projected_gradient_steps, signed_gradient_steps
 from .jsma import jsma
 from .natural import natural_adversarial
@@ -46,7 +51,8 @@ from .spatial import flow_loss, flow_transform, stadv, stadv_tensor
 from .square import square, square_tensor
 
 __all__ = ["apgd", "apgd_tensor", "autoattack", "bim", "carlini_wagner", "carlini_wagner_tensor", "dlr_loss",
-           "elastic_net", "elastic_net_tensor", "fgsm", "high_confidence_cw", "ilcm", "jsma", "kdensity_cw", "mim",
+           "elastic_net", "elastic_net_tensor", "fgsm", "high_confidence_cw", "hop_skip_jump", "hop_skip_jump_tensor",
+           "ilcm", "jsma", "kdensity_cw", "mim",
            "natural_adversarial", "pgd", "pgd_tensor", "projected_gradient_steps", "signed_gradient_steps",
            "flow_loss", "flow_transform", "square", "square_tensor", "stadv", "stadv_tensor"]
 

@@ -1,11 +1,13 @@
 """What every attack shares: the frozen target, input checks, batching, clipping."""
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 
-from .adapter import class_indices, torch_classifier
+from .adapter import TorchClassifier, class_indices, torch_classifier
 from ..losses.classification import _margin
 from ..utils import validation as v
 
@@ -36,6 +38,52 @@ class Target:
     def class_index(self, y, n_rows):
         """True classes as indices into the classifier's outputs, on the attack's device."""
         return torch.as_tensor(class_indices(self.model.classes, y, n_rows), device=self.device)
+
+    def predicted_index(self, x):
+        """The predicted class of each row, as an index into the outputs."""
+        return self.logits(x).argmax(1)
+
+
+class ScikitLearnTarget:
+    """A fitted scikit-learn classifier as a black box for the gradient-free attacks (on the CPU).
+
+    ``logits`` are its log probabilities (where it has ``predict_proba``);
+    ``predicted_index`` its ``predict``. It has what the attacks' input checks
+    read from a ``Target``: ``device`` and ``model.n_features``.
+    """
+
+    def __init__(self, classifier):
+        check_is_fitted(classifier)
+        self.classifier = classifier
+        self.classes = np.asarray(classifier.classes_)
+        self.device = torch.device("cpu")
+        self.model = SimpleNamespace(n_features=getattr(classifier, "n_features_in_", None))
+
+    def logits(self, x):
+        probabilities = self.classifier.predict_proba(x.numpy().astype(np.float64))
+        return torch.as_tensor(np.log(np.clip(probabilities, 1e-12, None)), dtype=torch.float32)
+
+    def predicted_index(self, x):
+        return self.class_index(self.classifier.predict(x.numpy().astype(np.float64)), len(x))
+
+    def class_index(self, y, n_rows):
+        return torch.as_tensor(class_indices(self.classes, y, n_rows))
+
+
+def black_box_target(model, scores):
+    """``Target(model)`` for a torch classifier, else a ``ScikitLearnTarget``.
+
+    ``scores=True``: the attack needs class scores (a scikit-learn model
+    must have ``predict_proba``); ``False``: decisions only (``predict``).
+    """
+    if (hasattr(model, "_torch_classifier") or hasattr(model, "module_")
+            or isinstance(model, (torch.nn.Module, TorchClassifier))):
+        return Target(model)
+    method = "predict_proba" if scores else "predict"
+    if not hasattr(model, method):
+        v._fail("model", f"a fitted pu_detect classifier, skorch net or torch.nn.Module, or a fitted scikit-learn "
+                f"classifier with {method}", type(model).__name__)
+    return ScikitLearnTarget(model)
 
 
 def check_clip(clip):

@@ -34,15 +34,11 @@ black-box adversarial attack via random search", ECCV 2020.
 """
 
 import math
-from types import SimpleNamespace
 
-import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 
 from ..utils import validation as v
-from ._core import Target, check_batch_size, check_clip, check_rows, image_shape, in_batches, margin
-from .adapter import TorchClassifier, class_indices
+from ._core import black_box_target, check_batch_size, check_clip, check_rows, image_shape, in_batches, margin
 from .gradient import check_norm, check_norm_eps
 
 #: Queries (of a 10,000-query budget) after which ``p`` halves.
@@ -210,38 +206,6 @@ def square_tensor(scores, x0, labels, *, eps, n_queries, p_init, clip, generator
     return x
 
 
-class _ProbabilityScores:
-    """A scikit-learn classifier's log probabilities as the attack's scores (a black box on the CPU).
-
-    It has what the attacks' input checks read from a ``Target``: ``device`` and ``model.n_features``.
-    """
-
-    def __init__(self, classifier):
-        check_is_fitted(classifier)
-        self.classifier = classifier
-        self.device = torch.device("cpu")
-        self.model = SimpleNamespace(n_features=getattr(classifier, "n_features_in_", None))
-
-    def logits(self, x):
-        probabilities = self.classifier.predict_proba(x.numpy().astype(np.float64))
-        return torch.as_tensor(np.log(np.clip(probabilities, 1e-12, None)), dtype=torch.float32)
-
-    def class_index(self, y, n_rows):
-        return torch.as_tensor(class_indices(np.asarray(self.classifier.classes_), y, n_rows))
-
-
-def _score_target(model):
-    """``Target(model)``, or a scikit-learn classifier's probabilities where it is not a torch model."""
-    torch_model = (hasattr(model, "_torch_classifier") or hasattr(model, "module_")
-                   or isinstance(model, (torch.nn.Module, TorchClassifier)))
-    if torch_model:
-        return Target(model)
-    if not hasattr(model, "predict_proba"):
-        v._fail("model", "a fitted pu_detect classifier, skorch net or torch.nn.Module, or a fitted scikit-learn "
-                "classifier with predict_proba", type(model).__name__)
-    return _ProbabilityScores(model)
-
-
 def square(model, X, y, eps, *, norm="linf", n_queries=5000, p_init=0.8, input_shape=None, clip=(0.0, 1.0),
            random_state=None, batch_size=512):
     """The Square Attack (Andriushchenko et al., 2020): untargeted, score-based, L-inf or L2.
@@ -286,7 +250,7 @@ def square(model, X, y, eps, *, norm="linf", n_queries=5000, p_init=0.8, input_s
     >>> bool(forest.score(X_adv, y[1000:1020]) < forest.score(X[1000:1020] / 16, y[1000:1020]))
     True
     """
-    target = _score_target(model)
+    target = black_box_target(model, scores=True)
     clip = check_clip(clip)
     X = check_rows(X, clip, target)
     batch_size = check_batch_size(batch_size)

@@ -23,11 +23,12 @@ SPECS = {
     "apgd": (dict(eps=EPS, steps=20, random_state=0), "linf", True),
     "autoattack": (dict(eps=EPS, input_shape=(1, 8, 8)), "linf", True),
     "stadv": (dict(input_shape=(1, 8, 8), random_state=0), None, True),
+    "hop_skip_jump": (dict(steps=10, random_state=0), None, True),
     "square": (dict(eps=EPS, n_queries=300, input_shape=(1, 8, 8), random_state=0), "linf", True),
 }
 TENSOR_CORES = {"signed_gradient_steps", "projected_gradient_steps", "pgd_tensor", "apgd_tensor",
                 "carlini_wagner_tensor", "elastic_net_tensor", "dlr_loss", "stadv_tensor", "flow_loss", "flow_transform",
-                "square_tensor"}
+                "square_tensor", "hop_skip_jump_tensor"}
 
 
 @pytest.fixture(scope="module")
