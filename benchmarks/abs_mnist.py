@@ -13,8 +13,9 @@ to ABS (a gradient-free check: masked gradients cannot hide a model from them). 
 clean, 80% at L2 1.5, 8% at L-inf 0.3, from a suite of gradient-based, score-based and decision-based
 attacks. With --n-black-box N, on the first N test images: the score-based Square Attack
 (``pu_detect.attacks.square``, --square-queries queries per image, AutoAttack's p_init 0.8) and the
-decision-based HopSkipJump (``pu_detect.attacks.hop_skip_jump``, --hsj-steps iterations; an image counts
-as fooled at a radius if its adversary lies within it), which need no gradient, beside PGD on the same
+decision-based HopSkipJump (``pu_detect.attacks.hop_skip_jump``, --hsj-steps iterations, each image
+starting from the nearest of the first 1,000 training images in another class; an image counts as fooled
+at a radius if its adversary lies within it), which need no gradient, beside PGD on the same
 images, and the per-image worst case of the three (an image is robust only if every attack leaves it
 correctly classified), as the paper counts its suite; each image's outcome and adversarial distance go
 to OUT's stem + "_per_image.csv". Rows are appended to OUT.csv; finished (seed, model, attack) rows are skipped on a rerun (the
@@ -88,7 +89,7 @@ def main():
                                           seconds_per_image=f"{(time.perf_counter() - start) / len(rows):.4f}"))
             if args.n_black_box:
                 black_box_rows(args, seed, name, clf, X_test[: args.n_black_box], y_test[: args.n_black_box],
-                               fit_seconds, done)
+                               X_train[:1000], fit_seconds, done)
         for attack, X_adv in crafted.items() if "ABS (MLP VAEs)" in fitted else ():
             name, label = "ABS (MLP VAEs)", f"{attack}, transferred from the CNN"
             if (seed, name, label) not in done:
@@ -97,10 +98,12 @@ def main():
                                       fit_seconds="", seconds_per_image=""))
 
 
-def black_box_rows(args, seed, name, clf, rows, labels, fit_seconds, done):
-    """PGD, Square and HopSkipJump on ``rows`` at each radius, and their per-image worst case.
+def black_box_rows(args, seed, name, clf, rows, labels, starts, fit_seconds, done):
+    """PGD, Square and HopSkipJump (from the nearest of ``starts`` in another class) on ``rows`` at each radius,
+    and their per-image worst case.
 
-    Each image's outcome under each attack is also appended to the per-image CSV beside OUT.
+    Each image's outcome under each attack (and the distance of the adversary, where the attack fooled it) is
+    also appended to the per-image CSV beside OUT.
     """
     per_image = args.out[:-4] + "_per_image.csv" if args.out.endswith(".csv") else args.out + "_per_image.csv"
     for attack, options in ATTACKS.items():
@@ -114,7 +117,7 @@ def black_box_rows(args, seed, name, clf, rows, labels, fit_seconds, done):
         }
         if (seed, name, labels_of["worst"]) in done:
             continue
-        outcomes, distances, seconds = {}, {}, {}
+        outcomes, distances, seconds, fooled_by = {}, {}, {}, {}
         for kind in ("PGD", "Square", "HopSkipJump"):
             start = time.perf_counter()
             if kind == "PGD":
@@ -123,9 +126,10 @@ def black_box_rows(args, seed, name, clf, rows, labels, fit_seconds, done):
                 X_adv = attacks.square(clf, rows, labels, n_queries=args.square_queries, input_shape=(1, 28, 28),
                                        random_state=seed, **options)
             else:
-                X_adv = attacks.hop_skip_jump(clf, rows, labels, norm=norm, steps=args.hsj_steps, random_state=seed)
+                X_adv = attacks.hop_skip_jump(clf, rows, labels, norm=norm, steps=args.hsj_steps, starts=starts,
+                                              random_state=seed)
             seconds[kind] = (time.perf_counter() - start) / len(rows)
-            fooled = clf.predict(X_adv) != labels
+            fooled = fooled_by[kind] = clf.predict(X_adv) != labels
             delta = X_adv - rows
             distances[kind] = np.linalg.norm(delta, axis=1) if norm == "l2" else np.abs(delta).max(axis=1)
             # a minimum-norm attack fools an image at eps only if its adversary lies within eps
@@ -141,7 +145,8 @@ def black_box_rows(args, seed, name, clf, rows, labels, fit_seconds, done):
             for image in range(len(rows)):
                 append_row(per_image, dict(seed=seed, model=name, attack=labels_of[kind], image=image,
                                            robust=int(outcomes[kind][image]),
-                                           distance=f"{distances[kind][image]:.4f}"), quiet=True)
+                                           distance=f"{distances[kind][image]:.4f}" if fooled_by[kind][image] else ""),
+                           quiet=True)
 
 
 if __name__ == "__main__":

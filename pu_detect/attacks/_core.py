@@ -97,12 +97,12 @@ def check_clip(clip):
     return low, high
 
 
-def check_rows(X, clip, target):
-    """The attack's input rows as a float32 tensor on the target's device, inside ``clip``."""
-    X = v.check_rows(X)
-    v.check_within(X, "X", *clip, f"values inside clip={clip}", tolerance=1e-6)
+def check_rows(X, clip, target, name="X"):
+    """The attack's input rows (the parameter ``name``) as a float32 tensor on the target's device, inside ``clip``."""
+    X = v.check_rows(X, name)
+    v.check_within(X, name, *clip, f"values inside clip={clip}", tolerance=1e-6)
     if target.model.n_features is not None and X.shape[1] != target.model.n_features:
-        v._fail("X", f"rows of the classifier's {target.model.n_features} features", f"{X.shape[1]} features")
+        v._fail(name, f"rows of the classifier's {target.model.n_features} features", f"{X.shape[1]} features")
     return torch.as_tensor(np.array(X, dtype=np.float32), device=target.device)
 
 

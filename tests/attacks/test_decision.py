@@ -100,3 +100,21 @@ def test_bad_parameters_are_named(undefended, rows):
         attacks.hop_skip_jump(undefended, X[:2], y[:2], norm="l0")
     with pytest.raises(ValueError, match="model must be a fitted pu_detect classifier.*with predict"):
         attacks.hop_skip_jump("svm", X[:2], y[:2])
+
+
+def test_starts_reach_rows_whose_class_takes_all_noise(digits):
+    """A classifier that puts all noise in class 3 leaves the 3s without a noise start; training rows give one."""
+    X, y = digits
+    from sklearn.neighbors import KNeighborsClassifier
+
+    noise = np.random.default_rng(0).uniform(size=(200, 64))
+    knn = KNeighborsClassifier(1).fit(np.vstack([X[:500], noise]), np.r_[y[:500], np.full(200, 3)])
+    threes = X[1000:1200][(y[1000:1200] == 3) & (knn.predict(X[1000:1200]) == 3)][:5]
+    labels = np.full(len(threes), 3)
+    alone = attacks.hop_skip_jump(knn, threes, labels, steps=3, n_init_draws=20, random_state=0)
+    np.testing.assert_array_equal(alone, threes)  # every noise draw is a 3: no start
+    started = attacks.hop_skip_jump(knn, threes, labels, steps=3, n_init_draws=20, starts=X[:500], random_state=0)
+    assert (knn.predict(started) != 3).all()
+    assert np.linalg.norm(started - threes, axis=1).max() < np.linalg.norm(X[:500] - threes[0], axis=1).max()
+    with pytest.raises(ValueError, match="starts must be rows of the classifier's 64 features"):
+        attacks.hop_skip_jump(knn, threes, labels, starts=X[:5, :10])
