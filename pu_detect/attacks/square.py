@@ -186,8 +186,8 @@ def square_tensor(scores, x0, labels, *, eps, n_queries, p_init, clip, generator
 
     ``scores`` is a callable ``images -> (n, n_classes)`` logits (or log
     probabilities), called without gradients; ``n_queries`` counts every
-    call per row, the starting point included. Returns the perturbation of
-    least margin loss found for each row (the first misclassified one,
+    call per row, the starting point included. Returns, per row, the
+    perturbed image of least margin loss found (the first misclassified one,
     where one was found).
     """
     start, query = (_linf_start, _linf_query) if norm == "linf" else (_l2_start, _l2_query)
