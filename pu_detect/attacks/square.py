@@ -45,19 +45,19 @@ from .gradient import check_norm, check_norm_eps
 HALVINGS = (10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000)
 
 
-def p_schedule(query, n_queries, p_init):
+def _p_schedule(query, n_queries, p_init):
     """The fraction of pixels a window covers at ``query`` (0-based) of ``n_queries``.
 
     Examples
     --------
-    >>> p_schedule(0, 10000, 0.8), p_schedule(11, 10000, 0.8), p_schedule(1, 100, 0.8)
+    >>> _p_schedule(0, 10000, 0.8), _p_schedule(11, 10000, 0.8), _p_schedule(1, 100, 0.8)
     (0.8, 0.4, 0.2)
     """
     rescaled = int(query / n_queries * 10000)
     return p_init / 2 ** sum(rescaled > h for h in HALVINGS)
 
 
-def window_size(p, height, width, minimum=1, odd=False):
+def _window_size(p, height, width, minimum=1, odd=False):
     """``(rows, columns)`` of a window covering about ``p`` of a ``height x width`` image.
 
     A square of side ``round(sqrt(p * height * width))`` (at least ``minimum``,
@@ -66,7 +66,7 @@ def window_size(p, height, width, minimum=1, odd=False):
 
     Examples
     --------
-    >>> window_size(0.8, 28, 28), window_size(0.01, 28, 28, minimum=3, odd=True), window_size(0.1, 1, 64)
+    >>> _window_size(0.8, 28, 28), _window_size(0.01, 28, 28, minimum=3, odd=True), _window_size(0.1, 1, 64)
     ((25, 25), (3, 3), (1, 6))
     """
     if height == 1:
@@ -79,7 +79,7 @@ def window_size(p, height, width, minimum=1, odd=False):
     return side, side
 
 
-def pseudo_gaussian(rows, columns):
+def _pseudo_gaussian(rows, columns):
     """The L2 window pattern: two halves of opposite sign, unit L2 norm.
 
     Each half is a sum of rectangles centred on it, the ``k``-th (half-size
@@ -89,12 +89,12 @@ def pseudo_gaussian(rows, columns):
 
     Examples
     --------
-    >>> pseudo_gaussian(2, 3) * (2 * (2 * 0.25**2 + 1.25**2)) ** 0.5  # [0.25, 1.25, 0.25] over its negative
+    >>> _pseudo_gaussian(2, 3) * (2 * (2 * 0.25**2 + 1.25**2)) ** 0.5  # [0.25, 1.25, 0.25] over its negative
     tensor([[ 0.2500,  1.2500,  0.2500],
             [-0.2500, -1.2500, -0.2500]])
     """
     if rows == 1:
-        return torch.ones(1, 1) if columns == 1 else pseudo_gaussian(columns, 1).T
+        return torch.ones(1, 1) if columns == 1 else _pseudo_gaussian(columns, 1).T
     top = rows // 2
     pattern = torch.cat([_rectangles(top, columns), -_rectangles(rows - top, columns)])
     return pattern / pattern.norm()
@@ -138,7 +138,7 @@ def _linf_start(x0, eps, clip, generator):
 def _l2_start(x0, eps, clip, generator):
     n, channels, height, width = x0.shape
     rows, columns = max(height // 5, 1), max(width // 5, 1)
-    pattern = pseudo_gaussian(rows, columns).to(x0)
+    pattern = _pseudo_gaussian(rows, columns).to(x0)
     delta = torch.zeros_like(x0)
     top0, left0 = (height - rows * (height // rows)) // 2, (width - columns * (width // columns)) // 2
     for top in range(top0, height - rows + 1, rows):
@@ -150,14 +150,14 @@ def _l2_start(x0, eps, clip, generator):
 
 def _linf_query(x0, x, eps, clip, p, generator):
     n, channels, height, width = x0.shape
-    inside, _, _ = _windows(n, height, width, window_size(p, height, width), generator)
+    inside, _, _ = _windows(n, height, width, _window_size(p, height, width), generator)
     change = 2 * eps * inside[:, None].to(x0) * _signs((n, channels, 1, 1), generator).to(x0)
     return torch.clamp(torch.minimum(torch.maximum(x + change, x0 - eps), x0 + eps), *clip)
 
 
 def _l2_query(x0, x, eps, clip, p, generator):
     n, channels, height, width = x0.shape
-    size = window_size(p, height, width, minimum=3, odd=True)
+    size = _window_size(p, height, width, minimum=3, odd=True)
     first, r, c = _windows(n, height, width, size, generator)
     second, _, _ = _windows(n, height, width, size, generator)
     first, second = first[:, None].to(x0), second[:, None].to(x0)
@@ -165,7 +165,7 @@ def _l2_query(x0, x, eps, clip, p, generator):
     total = delta.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
     both = torch.maximum(first, second)
     moved = (delta * both).pow(2).sum(dim=(2, 3), keepdim=True)  # per channel, the mass the windows hold
-    pattern = pseudo_gaussian(*size).to(x0)
+    pattern = _pseudo_gaussian(*size).to(x0)
     if size[0] == size[1]:  # a random orientation per row
         flip = torch.rand(n, generator=generator) < 0.5
         placed = torch.where(flip[:, None, None], pattern.T[r[:, :, None], c[:, None, :]],
@@ -198,7 +198,7 @@ def square_tensor(scores, x0, labels, *, eps, n_queries, p_init, clip, generator
             active = torch.nonzero(loss >= 0).squeeze(1)
             if not len(active):
                 break
-            candidate = query(x0[active], x[active], eps, clip, p_schedule(k, n_queries, p_init), generator)
+            candidate = query(x0[active], x[active], eps, clip, _p_schedule(k, n_queries, p_init), generator)
             new_loss = margin(scores(candidate), labels[active])
             better = new_loss < loss[active]
             x[active[better]] = candidate[better]

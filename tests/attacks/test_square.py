@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 
 from pu_detect import attacks
 from pu_detect.attacks._core import Target
-from pu_detect.attacks.square import p_schedule, pseudo_gaussian, window_size
+from pu_detect.attacks.square import _p_schedule, _pseudo_gaussian, _window_size
 
 DIGIT = (1, 8, 8)
 
@@ -25,11 +25,11 @@ def test_pseudo_gaussian_by_hand():
     # 3 x 3: the top half (1 row) is [1/4, 1 + 1/4, 1/4]; the bottom half (2 rows, centre (1, 1)) has
     # Chebyshev distance 1 everywhere but its centre cell
     by_hand = torch.tensor([[0.25, 1.25, 0.25], [-0.25, -0.25, -0.25], [-0.25, -1.25, -0.25]])
-    torch.testing.assert_close(pseudo_gaussian(3, 3), by_hand / by_hand.norm())
-    torch.testing.assert_close(pseudo_gaussian(1, 3), pseudo_gaussian(3, 1).T)  # a segment splits its columns
-    assert pseudo_gaussian(1, 1).item() == 1.0
+    torch.testing.assert_close(_pseudo_gaussian(3, 3), by_hand / by_hand.norm())
+    torch.testing.assert_close(_pseudo_gaussian(1, 3), _pseudo_gaussian(3, 1).T)  # a segment splits its columns
+    assert _pseudo_gaussian(1, 1).item() == 1.0
     for shape in [(5, 5), (4, 7), (1, 12)]:
-        pattern = pseudo_gaussian(*shape)
+        pattern = _pseudo_gaussian(*shape)
         assert pattern.shape == shape and pattern.norm().item() == pytest.approx(1.0)
         first, second = (pattern[: shape[0] // 2], pattern[shape[0] // 2:]) if shape[0] > 1 else (
             pattern[:, : shape[1] // 2], pattern[:, shape[1] // 2:])
@@ -37,18 +37,18 @@ def test_pseudo_gaussian_by_hand():
 
 
 def test_window_size_and_schedule_by_hand():
-    assert window_size(0.8, 28, 28) == (25, 25)  # round(sqrt(0.8 * 784)) = 25
-    assert window_size(0.001, 28, 28) == (1, 1)
-    assert window_size(0.001, 28, 28, minimum=3, odd=True) == (3, 3)
-    assert window_size(0.1, 28, 28, minimum=3, odd=True) == (9, 9)  # round(8.85) = 9, already odd
-    assert window_size(0.05, 8, 8, minimum=3, odd=True) == (3, 3)
-    assert window_size(1.0, 8, 8) == (8, 8)
-    assert window_size(0.1, 1, 64) == (1, 6)
-    assert window_size(1.0, 1, 64, odd=True) == (1, 64)  # 65 would overflow the row
+    assert _window_size(0.8, 28, 28) == (25, 25)  # round(sqrt(0.8 * 784)) = 25
+    assert _window_size(0.001, 28, 28) == (1, 1)
+    assert _window_size(0.001, 28, 28, minimum=3, odd=True) == (3, 3)
+    assert _window_size(0.1, 28, 28, minimum=3, odd=True) == (9, 9)  # round(8.85) = 9, already odd
+    assert _window_size(0.05, 8, 8, minimum=3, odd=True) == (3, 3)
+    assert _window_size(1.0, 8, 8) == (8, 8)
+    assert _window_size(0.1, 1, 64) == (1, 6)
+    assert _window_size(1.0, 1, 64, odd=True) == (1, 64)  # 65 would overflow the row
     # p halves after queries 10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000 of 10,000, rescaled
-    assert [p_schedule(q, 10000, 0.8) for q in (10, 11, 50, 51, 8000, 8001)] == [0.8, 0.4, 0.4, 0.2, 0.8 / 256,
+    assert [_p_schedule(q, 10000, 0.8) for q in (10, 11, 50, 51, 8000, 8001)] == [0.8, 0.4, 0.4, 0.2, 0.8 / 256,
                                                                                0.8 / 512]
-    assert p_schedule(1, 100, 0.8) == 0.2  # query 1 of 100 is query 100 of 10,000
+    assert _p_schedule(1, 100, 0.8) == 0.2  # query 1 of 100 is query 100 of 10,000
 
 
 @pytest.mark.parametrize("norm, eps", [("linf", 0.1), ("l2", 1.0)])
