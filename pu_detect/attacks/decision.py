@@ -68,7 +68,7 @@ def _to_boundary(adversarial, x0, x_far, labels, norm, tolerance):
     return _blend(x0, x_far, high, norm)
 
 
-def _boundary_normal(adversarial, x, labels, radius, n_samples, clip, generator, chunk=50_000):
+def _boundary_normal(adversarial, x, labels, radius, n_samples, clip, generator, chunk=8192):
     """The Monte Carlo estimate of the boundary's normal at ``x`` (rows), pointing to the adversarial side."""
     n, d = len(x), x[0].numel()
     signs, directions = [], []
