@@ -148,7 +148,6 @@ def hop_skip_jump_tensor(adversarial, x0, labels, *, norm, steps, n_gradient_sam
             closer = _distance(moved - origin, norm) < distance
             current = torch.where(closer.view(-1, *[1] * (x0.dim() - 1)), moved, current)
         x[active] = current
-        x[todo] = x0[todo]
     return x
 
 
