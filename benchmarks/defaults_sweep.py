@@ -8,7 +8,7 @@ The config "prior_true" sets prior to the split's true anomaly fraction of the u
 skipping the hypersphere epochs, to tell a collapse in training from a centre that is wrong from the start;
 "clean_training" fits on the unlabeled rows that are truly normal (an oracle no user has: it measures what
 the contamination of the unlabeled rows costs a detector that treats them all as normal).
-For PUEnsemble a config's parameters go to its PUGradientBoosting member ("default": the ensemble as shipped).
+For PUEnsemble (its mean, cv=None) a config's parameters go to its PUGradientBoosting member ("default": its default members).
 """
 
 import argparse
@@ -135,7 +135,8 @@ def main():
                             cls = without_hypersphere_epochs(cls)
                         if model == "PUEnsemble":
                             est = PUEnsemble([PUAutoencoder(random_state=seed),
-                                              PUGradientBoosting(random_state=seed, **params)], random_state=seed)
+                                              PUGradientBoosting(random_state=seed, **params)],
+                                             cv=None, random_state=seed)  # the mean, as when its rows were made
                         else:
                             est = cls(random_state=seed, **params)
                         fit_split = clean_part(split) if config == "clean_training" else split

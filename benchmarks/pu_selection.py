@@ -1,6 +1,7 @@
 """PU model selection on the tabular PU protocol: the chosen detector, and ensembles of the best few.
 
 Usage: python benchmarks/pu_selection.py OUT.csv [--data-dir DIR] [--seeds 0 1] [--max-rows 60000]
+       [--estimator PUSearchCV|PUEnsemble] [--cv 3]
 
 For every ADBench set of --data-dir (default $PU_DETECT_DATA/adbench) with at most --max-rows rows
 and every seed, fits ``PUSearchCV(ensemble=3)`` with the default candidates (PUAutoencoder,
@@ -8,7 +9,11 @@ PUDeepSVDD, PUGradientBoosting) on the training part of ``pu_split`` and writes,
 candidate's PU ROC AUC on every fold (``cv_NAME``, semicolon-separated) and its test ROC AUC when
 refitted on all rows (``test_NAME``), and the test ROC AUC of the rank-normalised mean of every
 subset of the candidates (``test_A+B``), so that selection rules and ensembles can be compared on the
-whole collection afterwards. Resumable: runs already in OUT.csv are skipped.
+whole collection afterwards.
+
+With ``--estimator PUEnsemble``, fits ``PUEnsemble(cv=CV)`` instead and writes the PU ROC AUC on every
+fold and the test ROC AUC of its mean (``cv_mean``, ``test_mean``) and of each member alone, and the
+member its default rule selected (``selected``). Resumable: runs already in OUT.csv are skipped.
 """
 
 import argparse
@@ -23,7 +28,7 @@ import torch
 from _paths import add_data_dir_argument, data_dir
 from sklearn.metrics import roc_auc_score
 
-from pu_detect import PUSearchCV
+from pu_detect import PUEnsemble, PUSearchCV
 from pu_detect.anomaly.selection import _mean_percentile
 from pu_detect.bench import find_datasets
 from pu_detect.datasets import load_npz, pu_split
@@ -32,6 +37,9 @@ NAMES = ("PUAutoencoder", "PUDeepSVDD", "PUGradientBoosting")
 SUBSETS = [c for k in (2, 3) for c in itertools.combinations(NAMES, k)]
 FIELDS = (["dataset", "seed", "labeled_fraction", "n_labeled", "order"] + [f"cv_{n}" for n in NAMES]
           + [f"test_{n}" for n in NAMES] + ["test_" + "+".join(c) for c in SUBSETS] + ["fit_seconds"])
+ENSEMBLE = ("mean", "PUAutoencoder", "PUGradientBoosting")
+ENSEMBLE_FIELDS = (["dataset", "seed", "labeled_fraction", "n_labeled", "selected"] + [f"cv_{n}" for n in ENSEMBLE]
+                   + [f"test_{n}" for n in ENSEMBLE] + ["fit_seconds"])
 
 
 def main():
@@ -41,6 +49,8 @@ def main():
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--labeled-fraction", type=float, default=0.1)
     parser.add_argument("--max-rows", type=int, default=60000)
+    parser.add_argument("--estimator", choices=["PUSearchCV", "PUEnsemble"], default="PUSearchCV")
+    parser.add_argument("--cv", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
     datasets = find_datasets(data_dir(parser, args), args.max_rows)
@@ -55,29 +65,52 @@ def main():
                 continue
             split = pu_split(*load_npz(path), labeled_fraction=args.labeled_fraction, random_state=seed)
             start = time.perf_counter()
-            search = PUSearchCV(ensemble=3, random_state=seed).fit(split.X_train, split.y_pu)
-            seconds = time.perf_counter() - start
-            members = {type(m).__name__: m for m in search.estimators_}
-            row = dict(dataset=name, seed=seed, labeled_fraction=args.labeled_fraction,
-                       n_labeled=int(split.y_pu.sum()), order=">".join(members), fit_seconds=f"{seconds:.0f}")
-            folds = sorted(k for k in search.cv_results_ if k.startswith("split"))
-            for i, estimator in enumerate(search.cv_results_["estimator"]):
-                row[f"cv_{estimator}"] = ";".join(f"{search.cv_results_[k][i]:.4f}" for k in folds)
-            scores = {n: members[n].decision_function(split.X_test) for n in members}
-            for n in members:
-                row[f"test_{n}"] = f"{roc_auc_score(split.y_test, scores[n]):.4f}"
-            for subset in SUBSETS:
-                if all(n in members for n in subset):
-                    references = [np.sort(members[n].decision_scores_) for n in subset]
-                    combined = _mean_percentile(references, [scores[n] for n in subset])
-                    row["test_" + "+".join(subset)] = f"{roc_auc_score(split.y_test, combined):.4f}"
+            if args.estimator == "PUEnsemble":
+                row, fields = ensemble_row(split, seed, args.cv), ENSEMBLE_FIELDS
+            else:
+                row, fields = search_row(split, seed), FIELDS
+            row.update(dataset=name, seed=seed, labeled_fraction=args.labeled_fraction,
+                       n_labeled=int(split.y_pu.sum()), fit_seconds=f"{time.perf_counter() - start:.0f}")
             new = not os.path.exists(args.out)
             with open(args.out, "a", newline="") as f:
-                writer = csv.DictWriter(f, FIELDS)
+                writer = csv.DictWriter(f, fields)
                 if new:
                     writer.writeheader()
                 writer.writerow(row)
             print(row, flush=True)
+
+
+def search_row(split, seed):
+    """Fold and test ROC AUCs of ``PUSearchCV(ensemble=3)``'s candidates and of their subsets' means."""
+    search = PUSearchCV(ensemble=3, random_state=seed).fit(split.X_train, split.y_pu)
+    members = {type(m).__name__: m for m in search.estimators_}
+    row = dict(order=">".join(members))
+    folds = sorted(k for k in search.cv_results_ if k.startswith("split"))
+    for i, estimator in enumerate(search.cv_results_["estimator"]):
+        row[f"cv_{estimator}"] = ";".join(f"{search.cv_results_[k][i]:.4f}" for k in folds)
+    scores = {n: members[n].decision_function(split.X_test) for n in members}
+    for n in members:
+        row[f"test_{n}"] = f"{roc_auc_score(split.y_test, scores[n]):.4f}"
+    for subset in SUBSETS:
+        if all(n in members for n in subset):
+            references = [np.sort(members[n].decision_scores_) for n in subset]
+            combined = _mean_percentile(references, [scores[n] for n in subset])
+            row["test_" + "+".join(subset)] = f"{roc_auc_score(split.y_test, combined):.4f}"
+    return row
+
+
+def ensemble_row(split, seed, cv):
+    """Fold and test ROC AUCs of ``PUEnsemble(cv=cv)``'s mean and of each member alone."""
+    ensemble = PUEnsemble(cv=cv, random_state=seed).fit(split.X_train, split.y_pu)
+    results = ensemble.cv_results_
+    folds = sorted(k for k in results if k.startswith("split"))
+    row = dict(selected="mean" if ensemble.selected_ is None else ENSEMBLE[ensemble.selected_ + 1])
+    scores = [m.decision_function(split.X_test) for m in ensemble.estimators_]
+    scores.insert(0, _mean_percentile(ensemble._reference_, scores))
+    for i, name in enumerate(ENSEMBLE):
+        row[f"cv_{name}"] = ";".join(f"{results[k][i]:.4f}" for k in folds)
+        row[f"test_{name}"] = f"{roc_auc_score(split.y_test, scores[i]):.4f}"
+    return row
 
 
 if __name__ == "__main__":

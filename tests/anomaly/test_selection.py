@@ -1,5 +1,6 @@
 """PUSearchCV picks the better detector without clean labels; PUEnsemble averages; PUGradientBoosting separates."""
 
+import re
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ from sklearn.preprocessing import MinMaxScaler
 from helpers import TINY, make_contaminated
 from pu_detect import Autoencoder, PUAutoencoder, PUEnsemble, PUGradientBoosting, PUSearchCV
 from pu_detect.anomaly.boosting import NEIGHBOURS, DetectorScores
-from pu_detect.anomaly.selection import _mean_percentile
+from pu_detect.anomaly.selection import _mean_percentile, _significant_winner
 
 
 def test_the_better_candidate_is_chosen_and_refitted():
@@ -127,14 +128,14 @@ def test_detector_scores_match_sklearn_neighbours_and_lof():
 def test_ensemble_averages_the_members_training_percentiles():
     X_unlabeled, X_anom, X_test, y_test = make_contaminated(seed=1, n_normal=300, n_hidden=30)
     members = [PUAutoencoder(**TINY), PUGradientBoosting(max_iter=20, random_state=0)]
-    ensemble = PUEnsemble(members).fit(X_unlabeled, X_anom)
+    ensemble = PUEnsemble(members, cv=None).fit(X_unlabeled, X_anom)
     assert [type(m).__name__ for m in ensemble.estimators_] == ["PUAutoencoder", "PUGradientBoosting"]
     scores = ensemble.decision_function(X_test)
     assert roc_auc_score(y_test, scores) > 0.9
     at_training_rows = np.mean([[np.mean(m.decision_scores_ <= s) for s in m.decision_scores_]
                                 for m in ensemble.estimators_], axis=0)
     np.testing.assert_allclose(ensemble.decision_scores_, at_training_rows)
-    from_generator = PUEnsemble(m for m in members).fit(X_unlabeled, X_anom)  # read once, not consumed by the check
+    from_generator = PUEnsemble((m for m in members), cv=None).fit(X_unlabeled, X_anom)  # read once, not consumed by the check
     np.testing.assert_array_equal(from_generator.decision_function(X_test), scores)
     default = PUEnsemble(random_state=0).fit(X_unlabeled, X_anom)
     assert [type(m).__name__ for m in default.estimators_] == ["PUAutoencoder", "PUGradientBoosting"]
@@ -144,6 +145,68 @@ def test_ensemble_averages_the_members_training_percentiles():
             PUEnsemble(bad).fit(X_unlabeled, X_anom)
     with pytest.raises(ValueError, match="requires y to be passed"):
         PUEnsemble().fit(X_unlabeled)
+
+
+class _Column:
+    """A detector whose score is one column of X (clone-able: its parameters are its attributes)."""
+
+    def __init__(self, column=0):
+        self.column = column
+
+    def get_params(self, deep=True):
+        return {"column": self.column}
+
+    def set_params(self, **params):
+        self.column = params.get("column", self.column)
+        return self
+
+    def fit(self, X, y=None):
+        self.decision_scores_ = self.decision_function(X)
+        return self
+
+    def decision_function(self, X):
+        return np.asarray(X, dtype=np.float64)[:, self.column]
+
+
+def test_ensemble_switches_to_a_member_only_when_the_folds_say_so_clearly():
+    rng = np.random.default_rng(0)
+    # column 0 separates the anomalies (shifted by 4), column 1 is noise
+    X_unlabeled = np.vstack([rng.normal(size=(500, 2)), rng.normal(size=(30, 2)) + [4.0, 0.0]])
+    X_anom = rng.normal(size=(30, 2)) + [4.0, 0.0]
+    X_test = np.vstack([rng.normal(size=(200, 2)), rng.normal(size=(20, 2)) + [4.0, 0.0]])
+    noise, separating = _Column(1), _Column(0)
+    switched = PUEnsemble([noise, separating], cv=5, random_state=0).fit(X_unlabeled, X_anom)
+    assert list(switched.cv_results_["estimator"]) == ["mean", "_Column", "_Column"]
+    folds = np.array([switched.cv_results_[f"split{j}_test_score"] for j in range(5)]).T
+    assert np.all(folds[2] > folds[0]) and np.all(folds[1] < 0.7)  # the separating column wins every fold
+    assert switched.selected_ == 1
+    np.testing.assert_allclose(switched.decision_function(X_test), X_test[:, 0], rtol=1e-6)  # X is read as float32
+    np.testing.assert_allclose(switched.decision_scores_, np.concatenate([X_unlabeled, X_anom])[:, 0], rtol=1e-6)
+    averaged = PUEnsemble([noise, separating], cv=None).fit(X_unlabeled, X_anom)  # no folds: the mean
+    assert averaged.selected_ is None and "split0_test_score" not in averaged.cv_results_
+    strict = PUEnsemble([noise, separating], cv=3, switch_alpha=1e-9, random_state=0).fit(X_unlabeled, X_anom)
+    assert strict.selected_ is None
+    np.testing.assert_array_equal(strict.decision_function(X_test), averaged.decision_function(X_test))
+    one_label = PUEnsemble([noise, separating], cv=3).fit(X_unlabeled, X_anom[:1])  # no folds possible: the mean
+    assert one_label.selected_ is None and "split0_test_score" not in one_label.cv_results_
+    for name, bad, expected in (("cv", 1, "an integer >= 2"), ("cv", 2.5, "an integer >= 2"),
+                                ("switch_alpha", 1.0, "a real number in (0.0, 1.0)")):
+        with pytest.raises(ValueError, match=re.escape(f"{name} must be {expected}; got {bad!r}")):
+            PUEnsemble([noise, separating], **{name: bad}).fit(X_unlabeled, X_anom)
+
+
+def test_significant_winner_by_hand():
+    scores = np.array([[0.8, 0.8, 0.8],
+                       [0.9, 0.85, 0.95],  # differences 0.1, 0.05, 0.15: mean 0.1, SD 0.05, SE 0.0289, t = 3.46
+                       [0.7, 0.9, 0.9]])  # differences -0.1, 0.1, 0.1: mean 0.0333, SE 0.0667, t = 0.5
+    # one-sided Student t quantiles with 2 degrees of freedom: 2.920 at 0.05, 6.965 at 0.01, 0.617 at 0.3
+    assert _significant_winner(scores, 0.05) == 1  # 3.46 > 2.920
+    assert _significant_winner(scores, 0.01) == 0  # 3.46 < 6.965
+    assert _significant_winner(scores[[0, 2]], 0.45) == 1  # t quantile 0.1421 < 0.5
+    assert _significant_winner(scores[[0, 2]], 0.3) == 0  # 0.617 > 0.5
+    assert _significant_winner(scores[[1, 0]], 0.99) == 0  # a loser never replaces the mean
+    two_folds = np.array([[0.3253, 0.3494], [0.4337, 0.3855]])  # t = 2.0 with 1 degree of freedom: 6.314 at 0.05
+    assert _significant_winner(two_folds, 0.05) == 0
 
 
 def test_mean_percentile_by_hand():
