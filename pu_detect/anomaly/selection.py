@@ -74,7 +74,8 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
         own ``random_state``).
     cv : int >= 2 or None, default=3
         Folds for the choice between the mean and a member (fewer when
-        there are fewer labeled anomalies: each fold holds one); ``None``:
+        there are fewer labeled anomalies or unlabeled rows: each fold
+        holds one of each); ``None``:
         always the mean, fitting each member once (``cv`` adds ``cv`` fits
         of each member on ``(cv - 1) / cv`` of the rows).
     switch_alpha : float in (0, 1), default=0.05
@@ -195,7 +196,7 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
         dict (or list of dicts) as in ``GridSearchCV``.
     cv : int, default=3
         Folds, stratified on the PU labels (fewer when there are fewer
-        labeled anomalies: each fold holds at least one).
+        labeled anomalies or unlabeled rows: each fold holds one of each).
     ensemble : "hedged" or int, default="hedged"
         ``"hedged"``: the first configuration alone when it wins the
         cross-validation, else the mean of it and the winner. An int ``k``:
@@ -277,13 +278,14 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
         if n_labeled == 0:
             v._fail("y", "at least one labeled anomaly (PU model selection scores folds by them)", "none")
         y_pu = labeled.astype(int)
-        if n_labeled < 2:
-            warnings.warn("PUSearchCV got one labeled anomaly: no fold can hold one for validation, so the "
-                          f"first candidate ({type(configurations[0][0]).__name__}) is used without selection.",
+        splits = _stratified_folds(cv, y_pu, seed)
+        if not splits:
+            what = "one labeled anomaly" if n_labeled == 1 else f"{len(y_pu) - n_labeled} unlabeled row(s)"
+            warnings.warn(f"PUSearchCV got {what}: no fold can hold one for validation, so the first candidate "
+                          f"({type(configurations[0][0]).__name__}) is used without selection.",
                           UserWarning, stacklevel=2)
             order, scores, times = [0], np.full((len(configurations), 0), np.nan), np.zeros(len(configurations))
         else:
-            splits = _stratified_folds(cv, y_pu, seed)
             scores = np.empty((len(configurations), len(splits)))
             times = np.zeros(len(configurations))
             for i, (estimator, params) in enumerate(configurations):
@@ -326,12 +328,12 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
 
 
 def _stratified_folds(cv, y_pu, seed):
-    """``cv`` folds stratified on the PU labels (fewer when there are fewer labeled anomalies: each fold
-    holds one at least); none with a single labeled anomaly."""
-    n_labeled = int(y_pu.sum())
-    if n_labeled < 2:
+    """``cv`` folds stratified on the PU labels (fewer when there are fewer labeled anomalies or unlabeled
+    rows: each fold holds one of each at least); none where that leaves fewer than two."""
+    n_folds = min(cv, int(y_pu.sum()), int(len(y_pu) - y_pu.sum()))
+    if n_folds < 2:
         return []
-    return list(StratifiedKFold(min(cv, n_labeled), shuffle=True, random_state=seed).split(y_pu, y_pu))
+    return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(y_pu, y_pu))
 
 
 def _fit_quietly(estimator, X, y):

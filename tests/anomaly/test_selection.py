@@ -62,6 +62,19 @@ def test_one_labeled_anomaly_uses_the_first_candidate_with_a_warning():
     assert type(search.best_estimator_) is PUAutoencoder and np.isnan(search.best_score_)
 
 
+def test_folds_are_limited_by_the_unlabeled_rows_too():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(7, 3)), np.array([0, 0, 1, 1, 1, 1, 1])  # two unlabeled rows: two folds, none without one
+    members = [PUAutoencoder(**TINY), PUGradientBoosting(max_iter=5, random_state=0)]
+    ensemble = PUEnsemble(members, cv=3, random_state=0).fit(X, y)
+    folds = [k for k in ensemble.cv_results_ if k.startswith("split")]
+    assert folds == ["split0_test_score", "split1_test_score"]
+    assert not np.isnan([ensemble.cv_results_[k] for k in folds]).any()
+    with pytest.warns(UserWarning, match="got 1 unlabeled row"):
+        search = PUSearchCV(members, random_state=0).fit(X[1:], y[1:])
+    assert type(search.best_estimator_) is PUAutoencoder
+
+
 def test_two_labeled_anomalies_give_two_folds():
     X_unlabeled, X_anom, _, _ = make_contaminated(seed=0, n_normal=100, n_hidden=5)
     search = PUSearchCV([PUAutoencoder(**TINY)], cv=5, random_state=0).fit(X_unlabeled, X_anom[:2])
