@@ -2,12 +2,9 @@
 
 On a fold with PU labels the ROC AUC of labeled anomalies against unlabeled
 rows is ``(1 - a) AUC + a / 2`` (``pu_detect.metrics``): it ranks detectors
-as their true AUC would, so it can choose among them on the user's own data.
-``PUSearchCV`` does that over a set of candidates and refits the winner
-(or an ensemble of the best few). ``PUEnsemble`` averages the rank-normalised
-scores of complementary detectors (by default the PU autoencoder and
-``PUGradientBoosting``), and uses folds only to let one of them replace the
-mean where a paired test says it is clearly better.
+as their true AUC would. ``PUSearchCV`` chooses among candidates by it and
+refits the winner (or the best few); ``PUEnsemble`` averages complementary
+detectors' rank-normalised scores, unless the folds show one is clearly better.
 """
 
 import warnings
@@ -48,23 +45,16 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
     and needs few labels, the boosted classifier learns where the labeled
     anomalies lie and gains with more of them.
 
-    With ``cv`` folds (stratified on the PU labels), the mean and each member
-    are also scored by the PU ROC AUC of every fold (``pu_detect.metrics``:
-    it ranks detectors as their true AUC would), and a member replaces the
-    mean only when its fold AUCs beat the mean's by a one-sided paired
-    t-test over the folds at level ``switch_alpha`` (the folds share
-    training rows, so the test is approximate). With a handful of labeled
-    anomalies the fold AUCs are too noisy for that and the mean is kept;
-    with hundreds (campaign in ADBench: the boosting alone 0.93, the mean
-    0.90) the switch is made. With a single labeled anomaly there are no
-    folds and the mean is used.
-
-    On the tabular PU protocol (20 ADBench sets, labeled fraction 0.1,
-    seeds 0-4) the default measured 0.929 mean ROC AUC, against 0.927 for
-    the mean alone (``cv=None``; the test switched on campaign and once on
-    shuttle), 0.910 and 0.903 for the members alone and 0.908 for PyOD's
-    XGBOD (benchmarks/README.md, "Gradient boosting on the PU labels, and
-    PUEnsemble").
+    With ``cv`` folds, the mean and each member are also scored by the PU
+    ROC AUC of every fold, and a member replaces the mean only when a
+    one-sided paired t-test over the folds (approximate: they share rows)
+    finds it better at level ``switch_alpha``: rarely with a handful of
+    labeled anomalies, reliably with hundreds (ADBench's campaign: the
+    boosting alone 0.93, the mean 0.90). On the tabular PU protocol (20
+    ADBench sets, labeled fraction 0.1, seeds 0-4) the default measured
+    0.929 mean ROC AUC; the mean alone (``cv=None``) 0.927, the members
+    0.910 and 0.903, PyOD's XGBOD 0.908 (benchmarks/README.md, "Gradient
+    boosting on the PU labels, and PUEnsemble").
 
     Parameters
     ----------
