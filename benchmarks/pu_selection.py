@@ -17,15 +17,14 @@ member its default rule selected (``selected``). Resumable: runs already in OUT.
 """
 
 import argparse
-import csv
 import itertools
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from _paths import add_data_dir_argument, data_dir
+from _results import append_row, finished
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import PUEnsemble, PUSearchCV
@@ -54,10 +53,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     datasets = find_datasets(data_dir(parser, args), args.max_rows)
-    done = set()
-    if os.path.exists(args.out):
-        with open(args.out, newline="") as f:
-            done = {(r["dataset"], int(r["seed"])) for r in csv.DictReader(f)}
+    done = finished(args.out, "dataset", "seed")
     for seed in args.seeds:
         for path in datasets:
             name = Path(path).stem
@@ -71,13 +67,7 @@ def main():
                 row, fields = search_row(split, seed), FIELDS
             row.update(dataset=name, seed=seed, labeled_fraction=args.labeled_fraction,
                        n_labeled=int(split.y_pu.sum()), fit_seconds=f"{time.perf_counter() - start:.0f}")
-            new = not os.path.exists(args.out)
-            with open(args.out, "a", newline="") as f:
-                writer = csv.DictWriter(f, fields)
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
-            print(row, flush=True)
+            append_row(args.out, {field: row.get(field, "") for field in fields})
 
 
 def search_row(split, seed):

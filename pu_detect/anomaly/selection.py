@@ -65,9 +65,9 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
     cv : int >= 2 or None, default=3
         Folds for the choice between the mean and a member (fewer when
         there are fewer labeled anomalies or unlabeled rows: each fold
-        holds one of each); ``None``:
-        always the mean, fitting each member once (``cv`` adds ``cv`` fits
-        of each member on ``(cv - 1) / cv`` of the rows).
+        holds one of each); ``None``: always the mean, fitting each member
+        once (``cv`` adds ``cv`` fits of each member on ``(cv - 1) / cv``
+        of the rows).
     switch_alpha : float in (0, 1), default=0.05
         The level of the one-sided paired t-test by which a member must beat
         the mean on the folds to replace it (higher: more switches).
@@ -83,7 +83,8 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
         scores alone, or ``None`` where the mean scores
     cv_results_ : dict, ``estimator`` (``"mean"``, then the members' class
         names) and ``split{j}_test_score``: the PU ROC AUCs on fold ``j``
-        (no folds with ``cv=None`` or a single labeled anomaly)
+        (no folds with ``cv=None``, or with a single labeled anomaly or
+        unlabeled row)
     decision_scores_, threshold_, labels_ : PyOD's
 
     Examples
@@ -281,7 +282,7 @@ class PUSearchCV(ThresholdPredictMixin, BaseDetector):
             for i, (estimator, params) in enumerate(configurations):
                 for j, (train, test) in enumerate(splits):
                     start = time.perf_counter()
-                    model = _fit_quietly(clone(estimator).set_params(**params), X_all[train], y_pu[train])
+                    model = _fit_quietly(estimator, X_all[train], y_pu[train], **params)
                     times[i] += (time.perf_counter() - start) / len(splits)
                     scores[i, j] = pu_roc_auc(y_pu[test], model.decision_function(X_all[test]))
             order = list(np.argsort(-np.nanmean(scores, axis=1), kind="stable"))
@@ -326,9 +327,10 @@ def _stratified_folds(cv, y_pu, seed):
     return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(y_pu, y_pu))
 
 
-def _fit_quietly(estimator, X, y):
-    """A clone of ``estimator`` fitted on a fold, its warnings (meant for the user's own fits) silenced."""
-    model = clone(estimator)
+def _fit_quietly(estimator, X, y, **params):
+    """A clone of ``estimator`` (with ``params`` set) fitted on a fold, its warnings (meant for the user's own fits)
+    silenced."""
+    model = clone(estimator).set_params(**params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return model.fit(X, y)
