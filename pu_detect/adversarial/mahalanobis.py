@@ -22,7 +22,11 @@ class MahalanobisDetector(_AdversarialDetector):
     pre-processing (one signed-gradient step that raises ``M``) and its
     logistic-regression combination of the scores of several layers are not
     implemented: one layer, the penultimate one, as the strong single-layer
-    baseline.
+    baseline. Where the covariance is singular (ReLU units that never fire on
+    the training rows), the pseudo-inverse ignores the directions the
+    training features never vary in; a ridge-regularised inverse, as in
+    ``pytorch-ood``, weighs them heavily instead, so the two rank inputs
+    differently there (they agree where it has full rank).
 
     Parameters
     ----------
