@@ -32,6 +32,15 @@ def load_npz(path):
     -------
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,), int64
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "toy.npz"
+    >>> np.savez(path, X=np.arange(6.0).reshape(3, 2), y=[0, 0, 1])
+    >>> X, y = load_npz(path)
+    >>> X.shape, y.tolist()
+    ((3, 2), [0, 0, 1])
     """
     path = Path(path)
     if not path.is_file():
@@ -105,10 +114,29 @@ def _read_idx(path):
 def load_mnist(images_path, labels_path):
     """Load MNIST images and labels from IDX files (gzip-compressed or not).
 
+    Parameters
+    ----------
+    images_path, labels_path : str or path-like
+        The IDX files, for example MNIST's ``t10k-images-idx3-ubyte.gz`` and
+        ``t10k-labels-idx1-ubyte.gz`` (nothing is downloaded).
+
     Returns
     -------
     X : ndarray of shape (n_images, 784), float32 in [0, 1] (pixels / 255)
     y : ndarray of shape (n_images,), the digits
+
+    Examples
+    --------
+    Two 28 x 28 images written in the IDX format, then read back:
+
+    >>> import gzip, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> header = bytes([0, 0, 8, 3]) + (2).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
+    >>> _ = gzip.open(folder / "images.gz", "wb").write(header + bytes(range(256)) * 6 + bytes(32))
+    >>> _ = gzip.open(folder / "labels.gz", "wb").write(bytes([0, 0, 8, 1]) + (2).to_bytes(4, "big") + bytes([3, 7]))
+    >>> X, y = load_mnist(folder / "images.gz", folder / "labels.gz")
+    >>> X.shape, y.tolist(), float(X.max())
+    ((2, 784), [3, 7], 1.0)
     """
     images, labels = _read_idx(images_path), _read_idx(labels_path)
     if len(images) != len(labels):
@@ -192,6 +220,17 @@ def mnist_pu_split(X, y, normal_digit, *, random_state=0, contamination=0.05, la
     Bunch
         ``X_train``, ``y_pu`` (1 = labeled anomaly), ``X_test`` and
         ``test_kind`` (0 normal, 1 seen anomaly, 2 unseen anomaly).
+
+    Examples
+    --------
+    Any images with digit labels will do (here random ones, 100 per digit):
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(size=(1000, 784)).astype(np.float32)
+    >>> y = np.repeat(np.arange(10), 100)
+    >>> split = mnist_pu_split(X, y, normal_digit=3, n_test_anomalies=20)
+    >>> int(split.y_pu.sum()), np.bincount(split.test_kind).tolist()
+    (4, [30, 20, 20])
     """
     normal_digit = v.check_int(normal_digit, "normal_digit", min_value=0)
     if normal_digit > 9:
@@ -226,7 +265,25 @@ def mnist_pu_split(X, y, normal_digit, *, random_state=0, contamination=0.05, la
 
 
 def resolve_dataset(name_or_path):
-    """Load a shipped dataset by name, or an ``.npz`` file by path."""
+    """Load a shipped dataset by name, or an ``.npz`` file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        ``"thyroid"`` or ``"cardio"``, or the path of an ``.npz`` file holding
+        ``X`` and ``y`` (see ``load_npz``).
+
+    Returns
+    -------
+    X, y : ndarray
+        As ``load_npz`` returns them.
+
+    Examples
+    --------
+    >>> X, y = resolve_dataset("cardio")
+    >>> X.shape, int(y.sum())
+    ((1831, 21), 176)
+    """
     if name_or_path in SHIPPED_DATASETS:
         return load_dataset(name_or_path)
     path = Path(name_or_path)

@@ -164,6 +164,17 @@ def classifier_sharpness(classifier, X, y, *, eps=0.0, norm="l2", attack_steps=1
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from pu_detect import RobustClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = RobustClassifier(hidden_dims=(32,), epochs=40, random_state=0).fit(X[:300] / 16, y[:300])
+    >>> clean = classifier_sharpness(clf, X[:100] / 16, y[:100], n_iter=20, random_state=0)
+    >>> attacked = classifier_sharpness(clf, X[:100] / 16, y[:100], eps=1.0, n_iter=20, random_state=0)
+    >>> bool(attacked > clean > 0)  # the adversarial loss is sharper at the fitted weights
+    True
     """
     target = Target(classifier)
     clip = check_clip(clip)

@@ -335,6 +335,18 @@ def load(path):
     ValueError
         When ``path`` is not a pu_detect model file, is truncated or damaged,
         or was written in a format version this pu_detect does not read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> from pu_detect import PUAutoencoder
+    >>> X = np.random.default_rng(0).normal(size=(60, 4))
+    >>> y = (np.arange(60) < 3).astype(int)  # three labeled anomalies
+    >>> model = PUAutoencoder(epochs=2, random_state=0).fit(X, y)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.pud"
+    >>> model.save(path)
+    >>> bool(np.array_equal(load(path).decision_function(X), model.decision_function(X)))
+    True
     """
     meta, payload = _read(path)
     _check_meta(meta, path)

@@ -132,6 +132,12 @@ def class_indices(classes, y, n_rows):
     """Class labels ``y`` (one per row) as indices into ``classes``, the classifier's outputs.
 
     ``classes=None`` (a plain torch module) takes ``y`` as the indices themselves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class_indices(np.array(["cat", "dog"]), ["dog", "cat", "dog"], 3).tolist()
+    [1, 0, 1]
     """
     y = check_targets(y, n_rows)
     if classes is None:

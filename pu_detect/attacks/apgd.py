@@ -79,6 +79,17 @@ def apgd_tensor(logits, x0, labels, *, eps, steps, clip, norm="linf", loss="ce",
 
     ``logits`` is a callable ``x -> Tensor``; ``targets`` (or None) the class each
     row is pushed to; ``start`` the first iterate (None: ``x0``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [0.5, 0.5, -1.0]])
+    >>> logits = lambda x: x.flatten(1) @ weights  # a linear classifier of 4 features, 3 classes
+    >>> x0 = torch.tensor([[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]])
+    >>> labels = logits(x0).argmax(1)
+    >>> x = apgd_tensor(logits, x0, labels, eps=0.2, steps=10, clip=(0.0, 1.0), loss="dlr")
+    >>> bool((x - x0).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
+    (True, True)
     """
     ck = set(checkpoints(steps))
 
@@ -159,8 +170,8 @@ def apgd(model, X, y, eps, *, norm="linf", loss="ce", targeted=False, n_target_c
     >>> from pu_detect import RCEClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = RCEClassifier(loss="ce", hidden_dims=(32,), epochs=10, random_state=0).fit(X / 16, y)
-    >>> X_adv = apgd(clf, X[:20] / 16, y[:20], eps=0.1, steps=20, random_state=0)
-    >>> float(np.abs(X_adv - X[:20] / 16).max()) <= 0.1 + 1e-6
+    >>> X_adv = apgd(clf, X[:20] / 16, y[:20], eps=0.2, steps=20, random_state=0)
+    >>> float(np.abs(X_adv - X[:20] / 16).max()) <= 0.2 + 1e-6
     True
     """
     target, X, clip, batch_size = prepare(model, X, clip, batch_size)
@@ -232,6 +243,18 @@ def autoattack(model, X, y, eps, *, norm="linf", version="standard", input_shape
     Returns
     -------
     ndarray of shape (n_samples, n_features), float32
+
+    Examples
+    --------
+    With ``pyautoattack`` installed:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from pu_detect import RobustClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = RobustClassifier(hidden_dims=(32,), epochs=40, random_state=0).fit(X[:300] / 16, y[:300])
+    >>> X_adv = autoattack(clf, X[:20] / 16, y[:20], eps=0.1)  # doctest: +SKIP
+    >>> clf.score(X_adv, y[:20]) <= clf.score(X[:20] / 16, y[:20])  # doctest: +SKIP
+    True
     """
     try:
         from pyautoattack import AutoAttack

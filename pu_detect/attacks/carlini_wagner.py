@@ -38,7 +38,20 @@ def search_constant(x0, initial_const, binary_search_steps, attempt):
 
 def carlini_wagner_tensor(logits, x0, labels, *, kappa, initial_const, binary_search_steps, max_iter, lr,
                           clip, targeted=False, penalty=None):
-    """C&W-L2's core on a callable ``logits``; ``penalty(x, labels)``, if given, is added (times ``c``)."""
+    """C&W-L2's core on a callable ``logits``; ``penalty(x, labels)``, if given, is added (times ``c``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [0.5, 0.5, -1.0]])
+    >>> logits = lambda x: x.flatten(1) @ weights  # a linear classifier of 4 features, 3 classes
+    >>> x0 = torch.tensor([[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]])
+    >>> labels = logits(x0).argmax(1)
+    >>> x = carlini_wagner_tensor(logits, x0, labels, kappa=0.1, initial_const=1.0, binary_search_steps=3,
+    ...                           max_iter=50, lr=0.05, clip=(0.0, 1.0))
+    >>> bool((logits(x).argmax(1) != labels).all()), bool(((x >= 0) & (x <= 1)).all())
+    (True, True)
+    """
     low, high = clip
     w0 = torch.atanh(((x0 - low) / (high - low) * 2 - 1).clamp(-1 + 1e-6, 1 - 1e-6))
 
@@ -65,7 +78,20 @@ def carlini_wagner_tensor(logits, x0, labels, *, kappa, initial_const, binary_se
 
 def elastic_net_tensor(logits, x0, labels, *, beta, kappa, initial_const, binary_search_steps, max_iter, lr,
                        clip, decision_rule="en"):
-    """EAD's core: FISTA on ``c * f(x) + ||x - x0||_2^2`` with the shrinkage-thresholding step of ``beta``."""
+    """EAD's core: FISTA on ``c * f(x) + ||x - x0||_2^2`` with the shrinkage-thresholding step of ``beta``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [0.5, 0.5, -1.0]])
+    >>> logits = lambda x: x.flatten(1) @ weights  # a linear classifier of 4 features, 3 classes
+    >>> x0 = torch.tensor([[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]])
+    >>> labels = logits(x0).argmax(1)
+    >>> x = elastic_net_tensor(logits, x0, labels, beta=0.01, kappa=0.1, initial_const=1.0, binary_search_steps=3,
+    ...                        max_iter=50, lr=0.05, clip=(0.0, 1.0))
+    >>> bool((logits(x).argmax(1) != labels).all()), bool(((x >= 0) & (x <= 1)).all())
+    (True, True)
+    """
     low, high = clip
 
     def distance(x):

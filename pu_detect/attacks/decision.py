@@ -96,6 +96,20 @@ def hop_skip_jump_tensor(adversarial, x0, labels, *, norm, steps, n_gradient_sam
     ``adversarial(rows, labels)`` answers, per row, whether the classifier's
     decision differs from ``labels``; ``starts`` (or None) are candidate
     starting points whose predicted classes are ``start_classes``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [0.5, 0.5, -1.0]])
+    >>> logits = lambda x: x.flatten(1) @ weights  # a linear classifier of 4 features, 3 classes
+    >>> x0 = torch.tensor([[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]])
+    >>> labels = logits(x0).argmax(1)
+    >>> adversarial = lambda rows, classes: logits(rows).argmax(1) != classes  # decisions only
+    >>> x = hop_skip_jump_tensor(adversarial, x0, labels, norm="l2", steps=5, n_gradient_samples=20,
+    ...                          max_gradient_samples=100, n_init_draws=50, clip=(0.0, 1.0),
+    ...                          generator=torch.Generator().manual_seed(0))
+    >>> bool(adversarial(x, labels).all()), bool(((x >= 0) & (x <= 1)).all())
+    (True, True)
     """
     n, d = len(x0), x0[0].numel()
     tolerance = d ** -1.5 if norm == "l2" else d ** -2.0

@@ -63,6 +63,14 @@ def projected_gradient_steps(loss, x0, *, eps, steps, step_size, clip, norm="lin
     Returns
     -------
     Tensor, detached, within ``eps`` of ``x0`` in ``norm`` and inside ``clip``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x0 = torch.full((1, 3), 0.5)
+    >>> x = projected_gradient_steps(lambda x: (x ** 2).sum(), x0, eps=0.1, steps=5, step_size=0.05, clip=(0.0, 1.0))
+    >>> x.tolist()  # ascends |x|^2 to the corner of the L-inf ball
+    [[0.6000000238418579, 0.6000000238418579, 0.6000000238418579]]
     """
     x = x0.clone() if start is None else start
     accumulated = torch.zeros_like(x0)
@@ -101,6 +109,17 @@ def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, st
     Returns
     -------
     Tensor, detached, within ``eps`` of ``x0`` in ``norm`` and inside ``clip``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [0.5, 0.5, -1.0]])
+    >>> logits = lambda x: x.flatten(1) @ weights  # a linear classifier of 4 features, 3 classes
+    >>> x0 = torch.tensor([[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]])
+    >>> labels = logits(x0).argmax(1)
+    >>> x = signed_gradient_steps(logits, x0, labels, eps=0.2, steps=10, step_size=0.04, clip=(0.0, 1.0))
+    >>> bool((x - x0).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
+    (True, True)
     """
     sign = -1.0 if toward else 1.0  # toward a target class: descend its cross-entropy
     return projected_gradient_steps(lambda x: sign * cross_entropy(logits(x), labels, reduction="sum"), x0,
@@ -125,7 +144,20 @@ def uniform_start(x0, eps, clip, generator, norm="linf"):
 
 def pgd_tensor(logits, x0, labels, *, eps, steps, step_size, clip, generator, norm="linf", loss="ce"):
     """PGD's core: projected gradient steps from ``uniform_start`` (``generator`` draws it), ascending the
-    cross-entropy of ``labels`` (``loss="ce"``, ``signed_gradient_steps``) or their logit margin (``"margin"``)."""
+    cross-entropy of ``labels`` (``loss="ce"``, ``signed_gradient_steps``) or their logit margin (``"margin"``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [0.5, 0.5, -1.0]])
+    >>> logits = lambda x: x.flatten(1) @ weights  # a linear classifier of 4 features, 3 classes
+    >>> x0 = torch.tensor([[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]])
+    >>> labels = logits(x0).argmax(1)
+    >>> x = pgd_tensor(logits, x0, labels, eps=0.2, steps=10, step_size=0.04, clip=(0.0, 1.0),
+    ...                generator=torch.Generator().manual_seed(0))
+    >>> bool((x - x0).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
+    (True, True)
+    """
     start = uniform_start(x0, eps, clip, generator, norm)
     if loss == "margin":
         return projected_gradient_steps(lambda x: -margin(logits(x), labels).sum(), x0, eps=eps, steps=steps,
@@ -206,7 +238,7 @@ def bim(model, X, y, eps, *, steps=10, step_size=None, clip=(0.0, 1.0), batch_si
     >>> from pu_detect import RCEClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = RCEClassifier(loss="ce", hidden_dims=(32,), epochs=10, random_state=0).fit(X / 16, y)
-    >>> bim(clf, X[:5] / 16, y[:5], eps=0.1, steps=5).shape
+    >>> bim(clf, X[:5] / 16, y[:5], eps=0.2, steps=5).shape
     (5, 64)
     """
     target, X, clip, batch_size = prepare(model, X, clip, batch_size)
@@ -292,11 +324,11 @@ def pgd(model, X, y, eps, *, steps=40, step_size=None, norm="linf", loss="ce", c
     >>> from pu_detect import RCEClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = RCEClassifier(loss="ce", hidden_dims=(32,), epochs=10, random_state=0).fit(X / 16, y)
-    >>> pgd(clf, X[:5] / 16, y[:5], eps=0.1, steps=5, random_state=0).shape
+    >>> pgd(clf, X[:5] / 16, y[:5], eps=0.2, steps=5, random_state=0).shape
     (5, 64)
     >>> pgd(clf, X[:5] / 16, y[:5], eps=1.0, norm="l2", steps=5, random_state=0).shape
     (5, 64)
-    >>> pgd(clf, X[:5] / 16, y[:5], eps=0.1, loss="margin", steps=5, random_state=0).shape
+    >>> pgd(clf, X[:5] / 16, y[:5], eps=0.2, loss="margin", steps=5, random_state=0).shape
     (5, 64)
     """
     target, X, clip, batch_size = prepare(model, X, clip, batch_size)

@@ -66,7 +66,21 @@ def flow_loss(flow):
 
 
 def stadv_tensor(logits, images, targets, *, tau, kappa, max_iter):
-    """stAdv's core on a batch of images (n, C, H, W): the transformed images (detached)."""
+    """stAdv's core on a batch of images (n, C, H, W): the transformed images (detached).
+
+    Examples
+    --------
+    >>> import torch
+    >>> images = torch.linspace(1.0, 0.0, 4).repeat(4, 1)[None, None]  # a 4 x 4 ramp, bright on the left
+    >>> column_2 = torch.zeros(16)
+    >>> column_2[[2, 6, 10, 14]] = 1.0
+    >>> logits = lambda x: torch.stack([torch.full((len(x),), 2.0), x.flatten(1) @ column_2], 1)
+    >>> logits(images).argmax(1).tolist()
+    [0]
+    >>> x = stadv_tensor(logits, images, torch.tensor([1]), tau=0.05, kappa=0.1, max_iter=50)
+    >>> logits(x).argmax(1).tolist()  # brighter pixels flowed into column 2
+    [1]
+    """
     flow = torch.zeros(len(images), 2, *images.shape[2:], dtype=images.dtype, device=images.device,
                        requires_grad=True)
     optimizer = torch.optim.LBFGS([flow], lr=1, max_iter=max_iter, line_search_fn="strong_wolfe")

@@ -189,6 +189,19 @@ def square_tensor(scores, x0, labels, *, eps, n_queries, p_init, clip, generator
     call per row, the starting point included. Returns, per row, the
     perturbed image of least margin loss found (the first misclassified one,
     where one was found).
+
+    Examples
+    --------
+    >>> import torch
+    >>> weights = torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [0.5, 0.5, -1.0]])
+    >>> logits = lambda x: x.flatten(1) @ weights  # a linear classifier of 4 features, 3 classes
+    >>> x0 = torch.tensor([[0.2, 0.4, 0.6, 0.8], [0.9, 0.1, 0.5, 0.3]])
+    >>> labels = logits(x0).argmax(1)
+    >>> images = x0.reshape(2, 1, 2, 2)  # the rows as 2 x 2 images
+    >>> x = square_tensor(logits, images, labels, eps=0.2, n_queries=100, p_init=0.8, clip=(0.0, 1.0),
+    ...                   generator=torch.Generator().manual_seed(0))
+    >>> bool((x - images).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
+    (True, True)
     """
     start, query = (_linf_start, _linf_query) if norm == "linf" else (_l2_start, _l2_query)
     with torch.no_grad():

@@ -139,7 +139,16 @@ def trades_loss(clean_logits, adversarial_logits, target, beta=6.0, reduction="m
 
 
 def softmax_kl(logits_p, logits_q):
-    """``KL(softmax(logits_p) || softmax(logits_q))`` per row."""
+    """``KL(softmax(logits_p) || softmax(logits_q))`` per row.
+
+    Examples
+    --------
+    >>> import torch
+    >>> p = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    >>> q = torch.zeros(2, 2)  # uniform: KL = log 2 - H(p)
+    >>> [round(value, 4) for value in softmax_kl(p, q).tolist()]
+    [0.0, 0.3278]
+    """
     log_p, log_q = torch.log_softmax(logits_p, dim=1), torch.log_softmax(logits_q, dim=1)
     return (log_p.exp() * (log_p - log_q)).sum(dim=1)
 
@@ -165,6 +174,12 @@ def reversed_softmax(logits):
 
     Pass it as ``predict_nonlinearity`` to a skorch ``NeuralNetClassifier``
     trained with ``ReverseCrossEntropyLoss``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> reversed_softmax(torch.tensor([[-3.0, 0.0, 0.0]])).argmax(dim=1).item()  # the smallest logit wins
+    0
     """
     return torch.softmax(-logits, dim=1)
 

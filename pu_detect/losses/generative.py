@@ -124,12 +124,28 @@ def density_ratio_loss(ratio_posterior, ratio_prior, reduction="mean"):
 
 
 def standard_normal_log_density(z):
-    """``log N(z; 0, I)`` summed over the last axis."""
+    """``log N(z; 0, I)`` summed over the last axis.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> round(standard_normal_log_density(torch.zeros(2)).item(), 4) == round(-math.log(2 * math.pi), 4)
+    True
+    """
     return -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
 
 
 def diagonal_normal_log_density(z, mu, log_variance):
-    """``log N(z; mu, diag(exp(log_variance)))`` summed over the last axis (broadcasting)."""
+    """``log N(z; mu, diag(exp(log_variance)))`` summed over the last axis (broadcasting).
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[1.0, -2.0]])
+    >>> bool(torch.allclose(diagonal_normal_log_density(z, torch.zeros(2), torch.zeros(2)),
+    ...                     standard_normal_log_density(z)))
+    True
+    """
     return -0.5 * (LOG_2PI + log_variance + (z - mu).pow(2) * torch.exp(-log_variance)).sum(-1)
 
 

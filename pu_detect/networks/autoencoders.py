@@ -93,7 +93,15 @@ class ConvAutoencoder(nn.Module):
 
 
 def autoencoder(n_features, hidden_dims, latent_dim, input_shape=None, bias_free=False):
-    """The MLP autoencoder, or the conv one when ``input_shape`` is given."""
+    """The MLP autoencoder, or the conv one when ``input_shape`` is given.
+
+    Examples
+    --------
+    >>> import torch
+    >>> network = autoencoder(6, hidden_dims=(8,), latent_dim=2)
+    >>> network(torch.zeros(3, 6)).shape, network.encoder(torch.zeros(3, 6)).shape
+    (torch.Size([3, 6]), torch.Size([3, 2]))
+    """
     if input_shape is None:
         return MLPAutoencoder(n_features, hidden_dims, latent_dim, bias_free)
     return ConvAutoencoder(input_shape, hidden_dims, latent_dim, bias_free)

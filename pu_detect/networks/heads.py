@@ -144,6 +144,16 @@ class MaxMahalanobisHead(nn.Module):
     dimensions) are a buffer, not learned. The linear map before them is this
     library's: ReLU features are non-negative and could not reach centres
     with negative coordinates.
+
+    Examples
+    --------
+    >>> import torch
+    >>> head = MaxMahalanobisHead(4, n_classes=3)
+    >>> centres = head.centres
+    >>> [round(value) for value in (centres @ centres.T).flatten().tolist()]  # C^2 = 100, -C^2 / (L - 1) = -50
+    [100, -50, -50, -50, 100, -50, -50, -50, 100]
+    >>> head(torch.zeros(1, 4)).shape  # the logits -||z - mu_i||^2
+    torch.Size([1, 3])
     """
 
     def __init__(self, in_features, n_classes, radius=10.0):

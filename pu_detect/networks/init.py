@@ -14,6 +14,15 @@ def init_parameters(module, generator):
     layers their ones and zeros (as does any layer marked
     ``deterministic_init``, with its own ``reset_parameters``); a layer with fixed buffers (such as the
     Max-Mahalanobis centres) recomputes them in its ``reset_buffers()``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    >>> a = init_parameters(a, torch.Generator().manual_seed(0))  # returns the module
+    >>> b = init_parameters(b, torch.Generator().manual_seed(0))
+    >>> bool(torch.equal(a.weight, b.weight))  # the same generator seed, the same weights
+    True
     """
     for layer in module.modules():
         if callable(getattr(layer, "reset_buffers", None)):

@@ -13,6 +13,15 @@ def mlp(dims, *, bias_free=False):
 
     ``bias_free=True`` gives the hypersphere networks of Deep SVDD: no biases,
     BatchNorm without affine parameters, no bounded activation.
+
+    Examples
+    --------
+    >>> mlp((4, 8, 2))
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=8, out_features=2, bias=True)
+    )
     """
     layers = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
