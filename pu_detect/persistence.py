@@ -341,8 +341,7 @@ def load(path):
     >>> import tempfile, pathlib, numpy as np
     >>> from pu_detect import PUAutoencoder
     >>> X = np.random.default_rng(0).normal(size=(60, 4))
-    >>> y = (np.arange(60) < 3).astype(int)  # three labeled anomalies
-    >>> model = PUAutoencoder(epochs=2, random_state=0).fit(X, y)
+    >>> model = PUAutoencoder(epochs=2, random_state=0).fit(X, np.arange(60) < 3)  # three labeled anomalies
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.pud"
     >>> model.save(path)
     >>> bool(np.array_equal(load(path).decision_function(X), model.decision_function(X)))
