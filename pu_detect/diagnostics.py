@@ -34,6 +34,8 @@ from .attacks._core import Target, check_clip, check_rows
 from .attacks.gradient import NORMS, pgd_tensor
 from .utils import validation as v
 
+__all__ = ["adversarial_logistic_loss", "classifier_sharpness", "gradient_difference_ratios", "hessian_top_eigenvalue"]
+
 
 def adversarial_logistic_loss(w, X, y, eps, norm="l2"):
     """Mean logistic loss of ``w`` under the optimal ``norm`` attack of size ``eps`` (closed form).
