@@ -8,7 +8,8 @@ distribution) against: its digits 5-9; 1,000 images of uniform noise U[0, 1]; 1,
 N(0.5, 1) clipped to [0, 1]; and sklearn's 1,797 8 x 8 digits (0-16 scaled to [0, 1]) upscaled to 28 x 28
 bilinearly. Arms (conv net 32/64 channels, 256 dense units, input_shape (1, 28, 28), --epochs epochs):
 cross-entropy + max-softmax (``ConfidenceDetector``) and + ``MahalanobisDetector``;
-``ConfidenceCalibratedClassifier`` (joint GAN, beta 1, the paper's lr 2e-4) + max-softmax; RCE
+``ConfidenceCalibratedClassifier`` (joint GAN, beta 1, the paper's lr 2e-4) + max-softmax, also with the
+authors' step-size decay (x 0.1 after 60% of the epochs); RCE
 (``RCEClassifier``'s default ResNet-8) + ``KDensityDetector`` and ``NonMEDetector``. Metrics: TNR at
 TPR 95% (``pu_detect.metrics.tnr_at_tpr``), AUROC and AUPR with out-of-distribution as the positive
 class. Rows are appended to OUT.csv; finished (seed, arm) pairs are skipped on a rerun.
@@ -37,6 +38,11 @@ ARMS = {
            {"max-softmax": ConfidenceDetector, "Mahalanobis": MahalanobisDetector}),
     "confidence-calibrated (GAN)": (
         lambda seed, epochs: ConfidenceCalibratedClassifier(epochs=epochs, random_state=seed, **CONV),
+        {"max-softmax": ConfidenceDetector}),
+    # The authors' schedule for their 100 epochs: the step size x 0.1 after epoch 60.
+    "confidence-calibrated (GAN, lr x0.1 at 60%)": (
+        lambda seed, epochs: ConfidenceCalibratedClassifier(epochs=epochs, lr_milestones=(0.6,), random_state=seed,
+                                                            **CONV),
         {"max-softmax": ConfidenceDetector}),
     "RCE (ResNet-8)": (lambda seed, epochs: RCEClassifier(input_shape=(1, 28, 28), epochs=epochs, random_state=seed),
                        {"K-density": KDensityDetector, "non-ME": NonMEDetector}),
