@@ -42,6 +42,7 @@ CONFIGS = {
     "prior_0.3": dict(prior=0.3),
     "prior_0.5": dict(prior=0.5),
     "early_stopping": dict(epochs=200, validation_fraction=0.1),
+    "lr_milestones": dict(lr_milestones=(0.5, 0.75)),
     "lr1e-3": dict(lr=1e-3),
     "lr1e-4": dict(lr=1e-4),
     "pretrained_centre": {},

@@ -7,7 +7,7 @@ import torch
 from pyod.models.base import BaseDetector
 from sklearn.utils.validation import check_is_fitted
 
-from ..engine import as_tensor, predict_float64, train
+from ..engine import as_tensor, predict_float64, step_decay, train
 from ..losses import pu_risk, weighted_risk
 from ..networks import build
 from ..persistence import PersistenceMixin
@@ -57,6 +57,7 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
         "batch_size": lambda x: v.check_int(x, "batch_size"),
         "lr": lambda x: v.check_float(x, "lr", 0.0, np.inf),
         "weight_decay": lambda x: v.check_float(x, "weight_decay", 0.0, np.inf, low_inclusive=True),
+        "lr_milestones": v.check_milestones,
         "validation_fraction": _check_validation_fraction,
         "n_iter_no_change": lambda x: v.check_int(x, "n_iter_no_change"),
         "contamination": check_contamination,
@@ -146,6 +147,7 @@ class BaseDeepDetector(ThresholdPredictMixin, PersistenceMixin, BaseDetector):
             batch_size=params.batch_size,
             lr=params.lr,
             weight_decay=params.weight_decay,
+            lr_schedule=None if params.lr_milestones is None else step_decay(epochs, params.lr_milestones),
             generator=generator,
             validation_fraction=params.validation_fraction,
             n_iter_no_change=params.n_iter_no_change,

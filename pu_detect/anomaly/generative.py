@@ -124,8 +124,9 @@ class VAEDetector(BaseDeepDetector):
     batch_size : int, default=128
     lr : float, default=1e-3
     weight_decay : float, default=0.0
-    validation_fraction, n_iter_no_change, contamination, random_state, device, verbose, input_shape, flush_subnormals
-        As in ``Autoencoder``. The sampling inside the loss (the
+    lr_milestones, validation_fraction, n_iter_no_change, contamination, random_state, device, verbose, input_shape, flush_subnormals
+        As in ``Autoencoder`` (``lr_milestones`` schedules the VAE's
+        epochs; ``T`` keeps its step size). The sampling inside the loss (the
         reparameterised posterior draws, ``T``'s prior samples and dropout)
         comes from the training loop's generator: the same seed gives the
         same model.
@@ -173,6 +174,7 @@ class VAEDetector(BaseDeepDetector):
         batch_size=128,
         lr=1e-3,
         weight_decay=0.0,
+        lr_milestones=None,
         validation_fraction=None,
         n_iter_no_change=10,
         contamination=0.1,
@@ -193,6 +195,7 @@ class VAEDetector(BaseDeepDetector):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.lr_milestones = lr_milestones
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.contamination = contamination
@@ -352,6 +355,7 @@ class PUVAE(PURiskMixin, VAEDetector):
         batch_size=128,
         lr=1e-3,
         weight_decay=0.0,
+        lr_milestones=None,
         prior=0.3,
         correction="abs",
         validation_fraction=None,
@@ -367,7 +371,8 @@ class PUVAE(PURiskMixin, VAEDetector):
             hidden_dims=hidden_dims, latent_dim=latent_dim, likelihood=likelihood, latent_prior=latent_prior,
             n_importance_samples=n_importance_samples, density_ratio_epochs=density_ratio_epochs,
             density_ratio_lr=density_ratio_lr, epochs=epochs, batch_size=batch_size, lr=lr,
-            weight_decay=weight_decay, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            weight_decay=weight_decay, lr_milestones=lr_milestones,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             contamination=contamination, random_state=random_state, device=device, verbose=verbose,
             input_shape=input_shape, flush_subnormals=flush_subnormals,
         )

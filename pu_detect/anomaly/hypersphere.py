@@ -59,9 +59,10 @@ class DeepSVDD(BaseDeepDetector):
         1e-4. Over the tabular PU protocol (20 ADBench sets, seeds 0-4) it
         gave a mean test ROC AUC of 0.700 against 0.641 with 1e-3
         (paired +0.059, SE 0.016; benchmarks/README.md).
-    batch_size, weight_decay, validation_fraction, n_iter_no_change, contamination, random_state, device, verbose, input_shape, flush_subnormals
-        As in ``pu_detect.Autoencoder``; ``weight_decay`` and
-        ``batch_size`` serve pre-training too.
+    batch_size, weight_decay, lr_milestones, validation_fraction, n_iter_no_change, contamination, random_state, device, verbose, input_shape, flush_subnormals
+        As in ``pu_detect.Autoencoder``; ``weight_decay``, ``batch_size``
+        and ``lr_milestones`` (as fractions of ``pretrain_epochs`` there)
+        serve pre-training too.
 
     Attributes
     ----------
@@ -99,6 +100,7 @@ class DeepSVDD(BaseDeepDetector):
         batch_size=128,
         lr=1e-4,
         weight_decay=1e-3,
+        lr_milestones=None,
         validation_fraction=None,
         n_iter_no_change=10,
         contamination=0.1,
@@ -115,6 +117,7 @@ class DeepSVDD(BaseDeepDetector):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.lr_milestones = lr_milestones
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.contamination = contamination
@@ -216,6 +219,7 @@ class DeepSAD(WeightedRiskMixin, DeepSVDD):
         batch_size=128,
         lr=1e-3,
         weight_decay=1e-3,
+        lr_milestones=None,
         eta=1.0,
         validation_fraction=None,
         n_iter_no_change=10,
@@ -234,6 +238,7 @@ class DeepSAD(WeightedRiskMixin, DeepSVDD):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            lr_milestones=lr_milestones,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             contamination=contamination,
@@ -300,6 +305,7 @@ class PUDeepSVDD(PURiskMixin, DeepSVDD):
         batch_size=128,
         lr=1e-3,
         weight_decay=1e-3,
+        lr_milestones=None,
         prior=0.1,
         correction="abs",
         validation_fraction=None,
@@ -319,6 +325,7 @@ class PUDeepSVDD(PURiskMixin, DeepSVDD):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            lr_milestones=lr_milestones,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             contamination=contamination,

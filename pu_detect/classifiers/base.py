@@ -20,14 +20,6 @@ from ..utils import validation as v
 from ..attacks.adapter import TorchClassifier, check_targets, forward, module_features
 
 
-def _check_milestones(value):
-    if value is None or (isinstance(value, str) and value == "auto"):
-        return value
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        v._fail("lr_milestones", "'auto', None or a sequence of fractions of the epochs in (0, 1)", value)
-    return tuple(v.check_float(m, "lr_milestones", 0.0, 1.0) for m in value)
-
-
 def _check_hidden_dims(value):
     if value is None:
         return None
@@ -80,7 +72,7 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "flush_subnormals": lambda x: v.check_bool(x, "flush_subnormals"),
         "optimizer": lambda x: v.check_option(x, "optimizer", ("auto", *OPTIMIZERS)),
         "momentum": lambda x: v.check_float(x, "momentum", 0.0, 1.0, low_inclusive=True),
-        "lr_milestones": _check_milestones,
+        "lr_milestones": lambda x: v.check_milestones(x, allow_auto=True),
     }
 
     def fit(self, X, y):

@@ -65,3 +65,25 @@ def test_conv_autoencoder_on_image_rows():
                         input_shape=(1, side, side), random_state=0).fit(X_train)
     assert type(model.module_).__name__ == "ConvAutoencoder"
     assert auroc(model, X_test, y_test) > 0.95
+
+
+@pytest.mark.parametrize("Detector", [Autoencoder, PUAutoencoder])
+def test_lr_milestones_divide_the_step_size_after_the_milestone(Detector):
+    """Same seed: identical epochs before the milestone, then steps about a tenth as long."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = np.r_[np.ones(10, dtype=int), np.zeros(290, dtype=int)]
+    tiny = dict(hidden_dims=(8,), latent_dim=2, batch_size=64, lr=1e-2, random_state=0)
+
+    def weights(**params):
+        model = Detector(**tiny, **params).fit(X, y)
+        return model, np.concatenate([p.detach().numpy().ravel() for p in model.module_.parameters()])
+
+    _, halfway = weights(epochs=4)
+    constant, constant_end = weights(epochs=8)
+    decayed, decayed_end = weights(epochs=8, lr_milestones=(0.5,))
+    assert decayed.history_["loss"][:4] == constant.history_["loss"][:4]
+    assert decayed.history_["loss"][4:] != constant.history_["loss"][4:]
+    moved_decayed = np.linalg.norm(decayed_end - halfway)
+    moved_constant = np.linalg.norm(constant_end - halfway)
+    assert 0.0 < moved_decayed < 0.3 * moved_constant

@@ -120,6 +120,8 @@ def test_X_anom_with_nan(estimator, data):
         ("lr", -1e-3, r"lr must be a real number in \(0.0, inf\); got -0.001"),
         ("lr", "fast", r"lr must be a real number in \(0.0, inf\); got 'fast'"),
         ("weight_decay", -1.0, r"weight_decay must be a real number in \[0.0, inf\); got -1.0"),
+        ("lr_milestones", 0.5, r"lr_milestones must be None or a sequence of fractions of the epochs in \(0, 1\); got 0.5"),
+        ("lr_milestones", (0.5, 1.0), r"lr_milestones must be a real number in \(0.0, 1.0\); got 1.0"),
         ("latent_dim", 0, r"latent_dim must be an integer >= 1; got 0"),
         ("hidden_dims", (8, 0), r"hidden_dims must be a sequence of integers >= 1; got \(8, 0\)"),
         ("hidden_dims", 8, r"hidden_dims must be a sequence of integers >= 1; got 8"),

@@ -60,6 +60,16 @@ def check_int_tuple(value, name, *, length=None):
     return tuple(int(item) for item in items)
 
 
+def check_milestones(value, *, allow_auto=False):
+    """``lr_milestones``: None, a sequence of fractions of the epochs in (0, 1) (or ``"auto"`` where allowed)."""
+    if value is None or (allow_auto and isinstance(value, str) and value == "auto"):
+        return value
+    expected = ("'auto', None" if allow_auto else "None") + " or a sequence of fractions of the epochs in (0, 1)"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        _fail("lr_milestones", expected, value)
+    return tuple(check_float(m, "lr_milestones", 0.0, 1.0) for m in value)
+
+
 def check_verbose(value):
     """``verbose``: an integer >= 0 (or a bool), as in sklearn, PyOD and DeepOD."""
     if isinstance(value, (bool, np.bool_)):
