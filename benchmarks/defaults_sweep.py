@@ -8,7 +8,8 @@ The config "prior_true" sets prior to the split's true anomaly fraction of the u
 skipping the hypersphere epochs, to tell a collapse in training from a centre that is wrong from the start;
 "clean_training" fits on the unlabeled rows that are truly normal (an oracle no user has: it measures what
 the contamination of the unlabeled rows costs a detector that treats them all as normal).
-For PUEnsemble (its mean, cv=None) a config's parameters go to its PUGradientBoosting member ("default": its default members).
+For PUEnsemble (its mean, cv=None) a config's parameters go to its PUGradientBoosting member, those under "autoencoder"
+to its PUAutoencoder member ("default": its default members).
 """
 
 import argparse
@@ -43,6 +44,8 @@ CONFIGS = {
     "prior_0.5": dict(prior=0.5),
     "early_stopping": dict(epochs=200, validation_fraction=0.1),
     "lr_milestones": dict(lr_milestones=(0.5, 0.75)),
+    # PUEnsemble only: the parameters of its PUAutoencoder member.
+    "autoencoder_lr_milestones": dict(autoencoder=dict(lr_milestones=(0.5, 0.75))),
     "lr1e-3": dict(lr=1e-3),
     "lr1e-4": dict(lr=1e-4),
     "pretrained_centre": {},
@@ -135,7 +138,8 @@ def main():
                         if config == "pretrained_centre":
                             cls = without_hypersphere_epochs(cls)
                         if model == "PUEnsemble":
-                            est = PUEnsemble([PUAutoencoder(random_state=seed),
+                            autoencoder = params.pop("autoencoder", {})
+                            est = PUEnsemble([PUAutoencoder(random_state=seed, **autoencoder),
                                               PUGradientBoosting(random_state=seed, **params)],
                                              cv=None, random_state=seed)  # the mean, as when its rows were made
                         else:
