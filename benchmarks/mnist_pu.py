@@ -43,7 +43,8 @@ MODELS = {
     "PUEnsemble": lambda random_state, **network: PUEnsemble(
         [PUAutoencoder(random_state=random_state, **network), PUGradientBoosting(random_state=random_state)],
         cv=None, random_state=random_state),
-    # The ensemble as shipped now: the mean, or a member where a paired t-test on three PU folds finds it better.
+    # The ensemble with folds (the mean, or a member where a paired t-test on three PU folds finds it better),
+    # with the members PUEnsemble had before its PU autoencoder took lr_milestones.
     "PUEnsemble (cv=3)": lambda random_state, **network: PUEnsemble(
         [PUAutoencoder(random_state=random_state, **network), PUGradientBoosting(random_state=random_state)],
         cv=3, random_state=random_state),
@@ -63,6 +64,10 @@ MODELS = {
     "PUEnsemble (lr_milestones)": lambda random_state, **network: PUEnsemble(
         [PUAutoencoder(lr_milestones=(0.5, 0.75), random_state=random_state, **network),
          PUGradientBoosting(random_state=random_state)], cv=None, random_state=random_state),
+    # PUEnsemble as shipped: the decayed PU autoencoder and the boosting, with the folds.
+    "PUEnsemble (cv=3, lr_milestones)": lambda random_state, **network: PUEnsemble(
+        [PUAutoencoder(lr_milestones=(0.5, 0.75), random_state=random_state, **network),
+         PUGradientBoosting(random_state=random_state)], cv=3, random_state=random_state),
 }
 #: Pixels are in [0, 1]: the VAEs use the Bernoulli decoder.
 EXTRA = {"PUVAE": dict(likelihood="bernoulli"), "VAEDetector": dict(likelihood="bernoulli")}

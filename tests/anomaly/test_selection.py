@@ -153,6 +153,7 @@ def test_ensemble_averages_the_members_training_percentiles():
     default = PUEnsemble(random_state=0).fit(X_unlabeled, X_anom)
     assert [type(m).__name__ for m in default.estimators_] == ["PUAutoencoder", "PUGradientBoosting"]
     assert default.estimators_[1].random_state == 0
+    assert default.estimators_[0].lr_milestones == (0.5, 0.75)  # the step size decays in the default member
     for bad in ([], ["PUAutoencoder"], "PUAutoencoder"):
         with pytest.raises(ValueError, match="estimators must be None or a non-empty list of estimators"):
             PUEnsemble(bad).fit(X_unlabeled, X_anom)
