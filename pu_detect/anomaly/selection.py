@@ -33,12 +33,6 @@ def default_candidates(random_state=None):
             PUGradientBoosting(random_state=random_state)]
 
 
-def _default_members(seed):
-    """PUEnsemble's default pair: the PU autoencoder with its step size divided by 10 at half and three
-    quarters of its epochs, and gradient boosting on the PU labels."""
-    return [PUAutoencoder(lr_milestones=(0.5, 0.75), random_state=seed), PUGradientBoosting(random_state=seed)]
-
-
 class PUEnsemble(ThresholdPredictMixin, BaseDetector):
     """The mean of several PU detectors' rank-normalised scores, or one of them where cross-validation
     shows clearly that it is better; by default the PU autoencoder and gradient boosting on the PU
@@ -59,15 +53,12 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
     boosting alone 0.93, the mean 0.90).
 
     The default PU autoencoder divides its step size by 10 at half and three
-    quarters of its epochs (``lr_milestones=(0.5, 0.75)``; alone it keeps
-    the paper's constant step). Once the PU risk's ``|R-|`` correction
-    engages, constant-step training oscillates and the last epoch's weights
-    are one point of the oscillation; the decay ends training at a steady
-    point. On the tabular PU protocol (20 ADBench sets, seeds 0-4) the
-    default measured 0.917 / 0.931 / 0.948 mean ROC AUC at labeled
-    fractions 0.05 / 0.1 / 0.25, against PyOD's XGBOD 0.888 / 0.908 /
-    0.932 and 0.915 / 0.929 / 0.951 with a constant-step member; on the
-    MNIST PU protocol 0.972 against 0.966 (benchmarks/README.md).
+    quarters of its epochs (alone it keeps the paper's constant step, under
+    which the ``|R-|`` correction makes the end of training oscillate). On
+    the tabular PU protocol (20 ADBench sets, seeds 0-4) the default
+    measured 0.917 / 0.931 / 0.948 mean ROC AUC at labeled fractions 0.05 /
+    0.1 / 0.25, PyOD's XGBOD 0.888 / 0.908 / 0.932; on the MNIST PU
+    protocol 0.972 (benchmarks/README.md).
 
     Parameters
     ----------
@@ -129,8 +120,8 @@ class PUEnsemble(ThresholdPredictMixin, BaseDetector):
         cv = None if self.cv is None else v.check_int(self.cv, "cv", min_value=2)
         switch_alpha = v.check_float(self.switch_alpha, "switch_alpha", 0.0, 1.0)
         expected = "None or a non-empty list of estimators with fit and decision_function"
-        members = (_default_members(seed) if self.estimators is None
-                   else _non_empty_list(self.estimators, "estimators", expected))
+        members = ([PUAutoencoder(lr_milestones=(0.5, 0.75), random_state=seed), PUGradientBoosting(random_state=seed)]
+                   if self.estimators is None else _non_empty_list(self.estimators, "estimators", expected))
         if not all(_is_detector(m) for m in members):
             v._fail("estimators", expected, self.estimators)
         v.require_pu_labels(self, y)
