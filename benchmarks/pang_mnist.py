@@ -2,10 +2,11 @@
 
 Usage: python benchmarks/pang_mnist.py OUT.csv [--part adp mmc] [--arms ...] [--seeds 0] [--n-eval 1000]
        [--n-costly 200] [--n-jsma 100] [--n-apgd 500] [--n-autoattack 100] [--cw-iterations 1000] [--epochs 30]
-       [--at-epochs 10] [--data-dir DIR]
+       [--at-epochs 10] [--n-train 7000] [--data-dir DIR]
 
 Per seed: the 7,000 / 3,000 split of the MNIST test set (stratified); accuracy (%) on adversarial versions of the
-first test images (all of them, clean errors included, as the paper's table counts).
+first test images (all of them, clean errors included, as the paper's table counts). ``--n-train`` trains on a
+stratified subsample of the 7,000 training images (the same test images): what the size of the training set does.
 
 ``adp``: three ensembles of three of the library's default conv nets, trained jointly
 (``ADPEnsembleClassifier``): the baseline (alpha 0, beta 0), ADP_{2,0} and ADP_{2,0.5}. The attacks of the ADP
@@ -127,8 +128,12 @@ def main():
     parser.add_argument("--cw-iterations", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--at-epochs", type=int, default=10)
+    parser.add_argument("--n-train", type=int, default=None,
+                        help="train on this many of the 7,000 training images (stratified; default: all)")
     parser.add_argument("--summary", action="store_true", help="print the tables of OUT.csv and stop")
     args = parser.parse_args()
+    if args.n_train is not None and not 10 <= args.n_train <= 7000:
+        parser.error(f"--n-train must be between 10 and 7000; got {args.n_train}")
     if args.summary:
         print(summary(args.out))
         return
@@ -143,6 +148,9 @@ def main():
     done = finished(args.out, "seed", "part", "arm", "attack", "parameter")
     for seed in args.seeds:
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+        if args.n_train is not None and args.n_train < len(X_train):
+            X_train, _, y_train, _ = train_test_split(X_train, y_train, train_size=args.n_train, stratify=y_train,
+                                                      random_state=seed)
         for part in args.part:
             arms, cells = (ADP_ARMS, adp_cells) if part == "adp" else (MMC_ARMS, mmc_cells)
             cells = [c for c in cells(args, seed) if has_autoattack or c[0] != "AutoAttack"]
