@@ -43,7 +43,8 @@ class Autoencoder(BaseDeepDetector):
         oscillation at the end of training left a poor model (one digit:
         0.70 and 0.93 for inputs 1e-6 apart, 0.91 and 0.92 with the
         decay); on the tabular PU protocol it changed nothing measurable
-        (-0.001, SE 0.004), so the default stays ``None``;
+        (-0.001, SE 0.004), so the default stays ``None`` here
+        (``PUEnsemble``'s default member takes ``(0.5, 0.75)``);
         benchmarks/README.md.
     validation_fraction : float in (0, 1) or None, default=None
         Hold out this fraction of the training rows, stop when its loss has
