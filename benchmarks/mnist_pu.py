@@ -27,6 +27,20 @@ from pu_detect.datasets import load_mnist, mnist_pu_split
 
 #: Conv networks for 28x28 digits: two 3x3 stages of 16 and 32 channels, a 32-d code.
 NET = dict(hidden_dims=(16, 32), latent_dim=32, input_shape=(1, 28, 28))
+DECAY = dict(lr_milestones=(0.5, 0.75))
+BERNOULLI = dict(likelihood="bernoulli")
+
+
+def ensemble(*conv_members, cv=None):
+    """A maker of PUEnsemble: each (class, options) of ``conv_members`` built with the network options, then
+    boosting on the PU labels, which sees the flat pixels and takes no network options."""
+    def make(random_state, **network):
+        members = [cls(random_state=random_state, **options, **network) for cls, options in conv_members]
+        return PUEnsemble(members + [PUGradientBoosting(random_state=random_state)], cv=cv,
+                          random_state=random_state)
+    return make
+
+
 MODELS = {
     "PUAutoencoder": PUAutoencoder,
     "ABC": ABC,
@@ -36,41 +50,27 @@ MODELS = {
     "DeepSVDD": DeepSVDD,
     "PUVAE": PUVAE,
     "VAEDetector": VAEDetector,
-    # Boosting on the PU labels sees the flat pixels and takes no network options; the ensemble pairs
-    # it with the conv PU autoencoder above. The ensembles average (cv=None), as PUEnsemble did when
-    # results/mnist_pu_ensemble.csv was made.
+    # The ensembles pair the boosting with the conv PU autoencoder above. They average (cv=None), as
+    # PUEnsemble did when results/mnist_pu_ensemble.csv was made.
     "PUGradientBoosting": lambda random_state, **network: PUGradientBoosting(random_state=random_state),
-    "PUEnsemble": lambda random_state, **network: PUEnsemble(
-        [PUAutoencoder(random_state=random_state, **network), PUGradientBoosting(random_state=random_state)],
-        cv=None, random_state=random_state),
+    "PUEnsemble": ensemble((PUAutoencoder, {})),
     # The ensemble with folds (the mean, or a member where a paired t-test on three PU folds finds it better),
     # with the members PUEnsemble had before its PU autoencoder took lr_milestones.
-    "PUEnsemble (cv=3)": lambda random_state, **network: PUEnsemble(
-        [PUAutoencoder(random_state=random_state, **network), PUGradientBoosting(random_state=random_state)],
-        cv=3, random_state=random_state),
+    "PUEnsemble (cv=3)": ensemble((PUAutoencoder, {}), cv=3),
     # The ensemble with the conv PU VAE (Bernoulli decoder) in place of, or beside, the PU autoencoder: the VAE
     # led the seed-0 table above on the digits where the ensemble is weakest (5 and 8).
-    "PUEnsemble (PUVAE)": lambda random_state, **network: PUEnsemble(
-        [PUVAE(likelihood="bernoulli", random_state=random_state, **network),
-         PUGradientBoosting(random_state=random_state)], cv=None, random_state=random_state),
-    "PUEnsemble (PUVAE, PUAutoencoder)": lambda random_state, **network: PUEnsemble(
-        [PUVAE(likelihood="bernoulli", random_state=random_state, **network),
-         PUAutoencoder(random_state=random_state, **network), PUGradientBoosting(random_state=random_state)],
-        cv=None, random_state=random_state),
+    "PUEnsemble (PUVAE)": ensemble((PUVAE, BERNOULLI)),
+    "PUEnsemble (PUVAE, PUAutoencoder)": ensemble((PUVAE, BERNOULLI), (PUAutoencoder, {})),
     # The PU autoencoder with the step size divided by 10 at half and three quarters of its epochs, alone
     # and in the ensemble (its mean: with cv=3 the folds kept the mean on all 30 tasks, at four times the fits).
     "PUAutoencoder (lr_milestones)": lambda random_state, **network: PUAutoencoder(
-        lr_milestones=(0.5, 0.75), random_state=random_state, **network),
-    "PUEnsemble (lr_milestones)": lambda random_state, **network: PUEnsemble(
-        [PUAutoencoder(lr_milestones=(0.5, 0.75), random_state=random_state, **network),
-         PUGradientBoosting(random_state=random_state)], cv=None, random_state=random_state),
+        random_state=random_state, **DECAY, **network),
+    "PUEnsemble (lr_milestones)": ensemble((PUAutoencoder, DECAY)),
     # PUEnsemble as shipped: the decayed PU autoencoder and the boosting, with the folds.
-    "PUEnsemble (cv=3, lr_milestones)": lambda random_state, **network: PUEnsemble(
-        [PUAutoencoder(lr_milestones=(0.5, 0.75), random_state=random_state, **network),
-         PUGradientBoosting(random_state=random_state)], cv=3, random_state=random_state),
+    "PUEnsemble (cv=3, lr_milestones)": ensemble((PUAutoencoder, DECAY), cv=3),
 }
 #: Pixels are in [0, 1]: the VAEs use the Bernoulli decoder.
-EXTRA = {"PUVAE": dict(likelihood="bernoulli"), "VAEDetector": dict(likelihood="bernoulli")}
+EXTRA = {"PUVAE": BERNOULLI, "VAEDetector": BERNOULLI}
 FIELDS = ["digit", "model", "seed", "auroc_all", "auroc_seen", "auroc_unseen", "fit_seconds"]
 
 
