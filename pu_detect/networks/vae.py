@@ -13,6 +13,7 @@ import math
 import torch
 from torch import nn
 
+from ..utils.validation import check_int
 from .autoencoders import ConvAutoencoder
 from .layers import mlp
 
@@ -121,11 +122,16 @@ class VariationalAutoencoder(nn.Module):
             self.importance_noise.zero_()
             self.log_prior_normaliser.zero_()
 
-    def draw_importance_noise(self, generator):
-        """Draw the ``k`` fixed standard-normal vectors of ``importance_noise`` from ``generator``."""
-        noise = torch.randn(self.importance_noise.shape, generator=generator)
+    def draw_importance_noise(self, generator, n_samples=None):
+        """Draw the ``k`` fixed standard-normal vectors of ``importance_noise`` from ``generator``
+        (``n_samples``: that many instead, resizing the buffer, for example a tighter bound to evaluate)."""
+        k = self.importance_noise.shape[0] if n_samples is None else check_int(n_samples, "n_samples")
+        noise = torch.randn((k, self.latent_dim), generator=generator)
         with torch.no_grad():
-            self.importance_noise.copy_(noise.to(self.importance_noise))
+            if k == self.importance_noise.shape[0]:
+                self.importance_noise.copy_(noise.to(self.importance_noise))
+            else:
+                self.importance_noise = noise.to(self.importance_noise)
 
     def encode(self, x):
         """The posterior's mean and log-variance, each of shape (n, latent_dim)."""

@@ -43,6 +43,19 @@ def test_importance_sampling_recovers_the_analytic_likelihood_of_a_linear_gaussi
     torch.testing.assert_close(elbo, analytic, rtol=0, atol=0.02)
 
 
+def test_importance_draws_can_be_redrawn_in_another_number_without_changing_an_exact_estimate():
+    w, b, s2 = 1.5, 0.5, 0.25
+    vae = _linear_gaussian_vae(w, b, s2, 3)
+    vae.draw_importance_noise(torch.Generator().manual_seed(1), n_samples=7)
+    assert vae.importance_noise.shape == (7, 1) and "importance_noise" in dict(vae.named_buffers())
+    x = torch.tensor([[-1.0], [2.0]])
+    analytic = 0.5 * (math.log(2 * math.pi * (w**2 + s2)) + (x.squeeze(1) - b) ** 2 / (w**2 + s2))
+    torch.testing.assert_close(vae_importance_nll(vae, x), analytic, rtol=1e-5, atol=1e-5)
+    for bad in (0, 2.5, "10"):
+        with pytest.raises(ValueError, match="n_samples"):
+            vae.draw_importance_noise(torch.Generator(), n_samples=bad)
+
+
 def test_density_ratio_trick_recovers_a_known_log_ratio():
     # q = N(1, 1) against p = N(0, 1): log q/p = z - 1/2.
     generator = torch.Generator().manual_seed(0)
