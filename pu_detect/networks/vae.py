@@ -127,11 +127,7 @@ class VariationalAutoencoder(nn.Module):
         (``n_samples``: that many instead, resizing the buffer, for example a tighter bound to evaluate)."""
         k = self.importance_noise.shape[0] if n_samples is None else check_int(n_samples, "n_samples")
         noise = torch.randn((k, self.latent_dim), generator=generator)
-        with torch.no_grad():
-            if k == self.importance_noise.shape[0]:
-                self.importance_noise.copy_(noise.to(self.importance_noise))
-            else:
-                self.importance_noise = noise.to(self.importance_noise)
+        self.importance_noise = noise.to(self.importance_noise)  # nn.Module keeps it a buffer
 
     def encode(self, x):
         """The posterior's mean and log-variance, each of shape (n, latent_dim)."""

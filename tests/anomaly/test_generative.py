@@ -29,13 +29,19 @@ def _linear_gaussian_vae(w, b, noise_variance, k):
     return vae
 
 
+def _linear_gaussian_nll(x, w, b, noise_variance):
+    """-log p(x) of that model: x ~ N(b, w^2 + s2)."""
+    total = w**2 + noise_variance
+    return 0.5 * (math.log(2 * math.pi * total) + (x.squeeze(1) - b) ** 2 / total)
+
+
 @pytest.mark.parametrize("k", [1, 3])
 def test_importance_sampling_recovers_the_analytic_likelihood_of_a_linear_gaussian_model(k):
     w, b, s2 = 1.5, 0.5, 0.25
     vae = _linear_gaussian_vae(w, b, s2, k)
     vae.draw_importance_noise(torch.Generator().manual_seed(1))
     x = torch.tensor([[-1.0], [0.5], [2.0]])
-    analytic = 0.5 * (math.log(2 * math.pi * (w**2 + s2)) + (x.squeeze(1) - b) ** 2 / (w**2 + s2))
+    analytic = _linear_gaussian_nll(x, w, b, s2)
     torch.testing.assert_close(vae_importance_nll(vae, x), analytic, rtol=1e-5, atol=1e-5)
     # The ELBO is tight when q is the true posterior: the sampled negative ELBO averages to -log p(x).
     many = x.repeat_interleave(20000, dim=0)
@@ -49,7 +55,7 @@ def test_importance_draws_can_be_redrawn_in_another_number_without_changing_an_e
     vae.draw_importance_noise(torch.Generator().manual_seed(1), n_samples=7)
     assert vae.importance_noise.shape == (7, 1) and "importance_noise" in dict(vae.named_buffers())
     x = torch.tensor([[-1.0], [2.0]])
-    analytic = 0.5 * (math.log(2 * math.pi * (w**2 + s2)) + (x.squeeze(1) - b) ** 2 / (w**2 + s2))
+    analytic = _linear_gaussian_nll(x, w, b, s2)
     torch.testing.assert_close(vae_importance_nll(vae, x), analytic, rtol=1e-5, atol=1e-5)
     for bad in (0, 2.5, "10"):
         with pytest.raises(ValueError, match="n_samples"):
