@@ -164,6 +164,15 @@ def kdensity_score(features, predicted, centers, bandwidth, *, center_rows=None,
     >>> float(kdensity_score(torch.tensor([[1.0, 0.0]]), torch.tensor([0]), {0: z}, 1.0))
     1.0
     """
+    v.check_tensor(features, "features", dim=2)
+    if v.check_tensor(predicted, "predicted", "index", dim=1).shape != features.shape[:1]:
+        raise ValueError(f"predicted must hold one class per row of features ({len(features)}); got {v.describe(predicted)}.")
+    if not isinstance(centers, dict):
+        raise TypeError(f"centers must be a dict of class index -> Tensor of kernel centres; got {v.describe(centers)}.")
+    v.check_float(bandwidth, "bandwidth", 0.0, float("inf"))
+    if (leave_out is None) != (center_rows is None):
+        raise ValueError("center_rows and leave_out must be given together (leave-one-out scoring) or both be None; "
+                         f"got center_rows={v.describe(center_rows)} and leave_out={v.describe(leave_out)}.")
     no_density = min(no_density, torch.finfo(features.dtype).max)  # 1e100 is inf in float32
     scores = features.new_full((len(features),), no_density)
     for c in predicted.unique().tolist():

@@ -12,6 +12,21 @@ from ..losses.classification import _margin
 from ..utils import validation as v
 
 
+def check_core_batch(x0, labels=None, *, x_name="x0", labels_name="labels"):
+    """The batch of a tensor-level core: ``x0`` floating point, one row per sample; ``labels`` one class index per row.
+
+    Class indices above the classifier's outputs are left to the first
+    forward pass: the core has no logits before it.
+    """
+    if v.check_tensor(x0, x_name).dim() < 2:
+        raise ValueError(f"{x_name} must have one row per sample (2 or more dimensions); got {v.describe(x0)}.")
+    if labels is not None:
+        v.check_tensor(labels, labels_name, "index", dim=1)
+        if len(labels) != len(x0) or (len(labels) and int(labels.min()) < 0):
+            raise ValueError(f"{labels_name} must hold one class index >= 0 per row of {x_name} ({len(x0)} rows); "
+                             f"got {v.describe(labels)}.")
+
+
 class Target:
     """The classifier as float32 torch functions on a frozen eval-mode copy.
 

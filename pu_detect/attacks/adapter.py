@@ -139,7 +139,7 @@ def class_indices(classes, y, n_rows):
     >>> class_indices(np.array(["cat", "dog"]), ["dog", "cat", "dog"], 3).tolist()
     [1, 0, 1]
     """
-    y = check_targets(y, n_rows)
+    y = check_targets(y, v.check_int(n_rows, "n_rows", 0))
     if classes is None:
         return y.astype(np.int64)
     index = {c: i for i, c in enumerate(classes.tolist())}

@@ -23,7 +23,7 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from ..utils import validation as v
-from ._core import gradient, image_shape, in_batches, n_outputs, prepare
+from ._core import check_core_batch, gradient, image_shape, in_batches, n_outputs, prepare
 from .gradient import _unit_step, check_norm, check_norm_eps, project, uniform_start
 
 LOSSES = ("ce", "dlr")
@@ -44,6 +44,13 @@ def dlr_loss(logits, labels, targets=None):
     >>> dlr_loss(torch.tensor([[3.0, 1.0, 0.0]]), torch.tensor([0]))  # -(3 - 1) / (3 - 0)
     tensor([-0.6667])
     """
+    v.check_tensor(logits, "logits", dim=2)
+    v.check_tensor(labels, "labels", "index", dim=1)
+    if targets is not None:
+        v.check_tensor(targets, "targets", "index", dim=1)
+    if labels.shape != logits.shape[:1] or (targets is not None and targets.shape != labels.shape):
+        raise ValueError(f"labels (and targets) must hold one class index per row of logits ({len(logits)} rows); "
+                         f"got {v.describe(labels)}" + ("" if targets is None else f" and {v.describe(targets)}") + ".")
     n_classes = logits.shape[1]
     if n_classes < (4 if targets is not None else 3):
         raise ValueError(f"logits must have at least {4 if targets is not None else 3} classes for the "
@@ -91,6 +98,9 @@ def apgd_tensor(logits, x0, labels, *, eps, steps, clip, norm="linf", loss="ce",
     >>> bool((x - x0).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
     (True, True)
     """
+    check_core_batch(x0, labels)
+    if targets is not None:
+        check_core_batch(x0, targets, labels_name="targets")
     ck = set(checkpoints(steps))
 
     def evaluate(x):

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from ..utils import validation as v
-from ._core import in_batches, margin, prepare
+from ._core import check_core_batch, in_batches, margin, prepare
 
 
 def search_constant(x0, initial_const, binary_search_steps, attempt):
@@ -52,6 +52,7 @@ def carlini_wagner_tensor(logits, x0, labels, *, kappa, initial_const, binary_se
     >>> bool((logits(x).argmax(1) != labels).all()), bool(((x >= 0) & (x <= 1)).all())
     (True, True)
     """
+    check_core_batch(x0, labels)
     low, high = clip
     w0 = torch.atanh(((x0 - low) / (high - low) * 2 - 1).clamp(-1 + 1e-6, 1 - 1e-6))
 
@@ -92,6 +93,7 @@ def elastic_net_tensor(logits, x0, labels, *, beta, kappa, initial_const, binary
     >>> bool((logits(x).argmax(1) != labels).all()), bool(((x >= 0) & (x <= 1)).all())
     (True, True)
     """
+    check_core_batch(x0, labels)
     low, high = clip
 
     def distance(x):

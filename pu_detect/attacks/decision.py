@@ -36,7 +36,7 @@ import math
 import torch
 
 from ..utils import validation as v
-from ._core import black_box_target, check_batch_size, check_clip, check_rows, in_batches
+from ._core import black_box_target, check_batch_size, check_clip, check_core_batch, check_rows, in_batches
 from .gradient import check_norm
 
 #: Halvings of a step before it is given up (the step is then 2^-25 of the distance).
@@ -111,6 +111,7 @@ def hop_skip_jump_tensor(adversarial, x0, labels, *, norm, steps, n_gradient_sam
     >>> bool(adversarial(x, labels).all()), bool(((x >= 0) & (x <= 1)).all())
     (True, True)
     """
+    check_core_batch(x0, labels)
     n, d = len(x0), x0[0].numel()
     tolerance = d ** -1.5 if norm == "l2" else d ** -2.0
     with torch.no_grad():

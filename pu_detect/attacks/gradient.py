@@ -11,7 +11,7 @@ import torch
 from torch.nn.functional import cross_entropy
 
 from ..utils import validation as v
-from ._core import check_eps, check_steps, gradient, in_batches, margin, prepare
+from ._core import check_core_batch, check_eps, check_steps, gradient, in_batches, margin, prepare
 
 
 NORMS = ("linf", "l2")
@@ -72,6 +72,7 @@ def projected_gradient_steps(loss, x0, *, eps, steps, step_size, clip, norm="lin
     >>> x.tolist()  # ascends |x|^2 to the corner of the L-inf ball
     [[0.6000000238418579, 0.6000000238418579, 0.6000000238418579]]
     """
+    check_core_batch(x0)
     x = x0.clone() if start is None else start
     accumulated = torch.zeros_like(x0)
     for _ in range(steps):
@@ -121,6 +122,7 @@ def signed_gradient_steps(logits, x0, labels, *, eps, steps, step_size, clip, st
     >>> bool((x - x0).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
     (True, True)
     """
+    check_core_batch(x0, labels)
     sign = -1.0 if toward else 1.0  # toward a target class: descend its cross-entropy
     return projected_gradient_steps(lambda x: sign * cross_entropy(logits(x), labels, reduction="sum"), x0,
                                     eps=eps, steps=steps, step_size=step_size, clip=clip, norm=norm, start=start,
@@ -158,6 +160,7 @@ def pgd_tensor(logits, x0, labels, *, eps, steps, step_size, clip, generator, no
     >>> bool((x - x0).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
     (True, True)
     """
+    check_core_batch(x0, labels)
     start = uniform_start(x0, eps, clip, generator, norm)
     if loss == "margin":
         return projected_gradient_steps(lambda x: -margin(logits(x), labels).sum(), x0, eps=eps, steps=steps,

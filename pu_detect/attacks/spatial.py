@@ -20,9 +20,17 @@ import torch
 from torch.nn.functional import grid_sample, pad
 
 from ..utils import validation as v
-from ._core import image_shape, in_batches, prepare, target_classes
+from ._core import check_core_batch, image_shape, in_batches, prepare, target_classes
 
 FLOW_EPS = 1e-8
+
+
+def _check_flow(flow, shape=None):
+    """``flow`` a float (n, 2, H, W) tensor, of ``shape`` when given."""
+    v.check_tensor(flow, "flow", dim=4)
+    if flow.shape[1] != 2 or (shape is not None and tuple(flow.shape) != shape):
+        expected = "(n, 2, H, W)" if shape is None else f"{shape} (n, 2, H, W of images)"
+        raise ValueError(f"flow must have shape {expected}; got {v.describe(flow)}.")
 
 
 def flow_transform(images, flow):
@@ -37,7 +45,9 @@ def flow_transform(images, flow):
     >>> bool(torch.allclose(flow_transform(x, torch.zeros(1, 2, 3, 3)), x))  # zero flow: the identity
     True
     """
+    v.check_tensor(images, "images", dim=4)
     n, _, height, width = images.shape
+    _check_flow(flow, (n, 2, height, width))
     rows = torch.arange(height, dtype=images.dtype, device=images.device).view(1, height, 1)
     cols = torch.arange(width, dtype=images.dtype, device=images.device).view(1, 1, width)
     y = (rows + flow[:, 0]) * (2 / max(height - 1, 1)) - 1
@@ -55,6 +65,7 @@ def flow_loss(flow):
     >>> round(float(flow_loss(torch.zeros(1, 2, 3, 3))[0]), 6)  # 4 * H * W * sqrt(1e-8)
     0.0036
     """
+    _check_flow(flow)
     padded = pad(flow, (1, 1, 1, 1))
     height, width = flow.shape[2:]
     total = 0.0
@@ -81,6 +92,7 @@ def stadv_tensor(logits, images, targets, *, tau, kappa, max_iter):
     >>> logits(x).argmax(1).tolist()  # brighter pixels flowed into column 2
     [1]
     """
+    check_core_batch(images, targets, x_name="images", labels_name="targets")
     flow = torch.zeros(len(images), 2, *images.shape[2:], dtype=images.dtype, device=images.device,
                        requires_grad=True)
     optimizer = torch.optim.LBFGS([flow], lr=1, max_iter=max_iter, line_search_fn="strong_wolfe")

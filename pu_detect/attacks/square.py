@@ -38,7 +38,8 @@ import math
 import torch
 
 from ..utils import validation as v
-from ._core import black_box_target, check_batch_size, check_clip, check_rows, image_shape, in_batches, margin
+from ._core import (black_box_target, check_batch_size, check_clip, check_core_batch, check_rows, image_shape,
+                    in_batches, margin)
 from .gradient import check_norm, check_norm_eps
 
 #: Queries (of a 10,000-query budget) after which ``p`` halves.
@@ -203,6 +204,7 @@ def square_tensor(scores, x0, labels, *, eps, n_queries, p_init, clip, generator
     >>> bool((x - images).abs().max() <= 0.2 + 1e-6), bool((logits(x).argmax(1) != labels).all())
     (True, True)
     """
+    check_core_batch(x0, labels)
     start, query = (_linf_start, _linf_query) if norm == "linf" else (_l2_start, _l2_query)
     with torch.no_grad():
         x = start(x0, eps, clip, generator)

@@ -5,6 +5,8 @@ import copy
 import numpy as np
 import torch
 
+from ..utils import validation as v
+
 #: Values per row-batch of any one layer's output at inference (64 Ki values:
 #: 512 KiB in float64). Batches that small stay in the CPU cache: scoring
 #: 1,000,000 x 10 rows with a 64-unit autoencoder took 0.78 s in 1,024-row
@@ -17,8 +19,14 @@ MIN_INFERENCE_ROWS = 64
 
 
 
+def _check_array(X):
+    if not isinstance(X, np.ndarray) or X.ndim < 1:
+        raise TypeError(f"X must be a numpy array of rows; got {v.describe(X)}.")
+
+
 def as_tensor(X, device="cpu", dtype=torch.float32):
     """A tensor of ``X`` on ``device``, sharing memory where it can (copied if read-only)."""
+    _check_array(X)
     if not X.flags.writeable:
         X = X.copy()
     return torch.from_numpy(np.ascontiguousarray(X)).to(device, dtype)
@@ -44,6 +52,8 @@ def widest_activation(module, n_features, device="cpu", dtype=torch.float32):
 
 def inference_batch_size(module, n_features, device="cpu", dtype=torch.float32):
     """Rows per inference batch: the widest layer output stays within ``ACTIVATION_BUDGET``."""
+    v.check_module(module, "module")
+    v.check_int(n_features, "n_features")
     width = widest_activation(module, n_features, device, dtype)
     return max(MIN_INFERENCE_ROWS, ACTIVATION_BUDGET // width)
 
@@ -55,12 +65,20 @@ def predict_batched(function, X, device="cpu", dtype=torch.float32, batch_size=1
     ``batch_size`` rows' activations are alive at once, and the result does
     not depend on ``batch_size`` (networks run in eval mode).
     """
+    _check_callable(function, "function")
+    _check_array(X)
+    v.check_int(batch_size, "batch_size")
     outputs = []
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
             batch = as_tensor(X[start : start + batch_size], device, dtype)
             outputs.append(function(batch).to("cpu", torch.float64).numpy())
     return np.concatenate(outputs)
+
+
+def _check_callable(function, name):
+    if not callable(function):
+        raise TypeError(f"{name} must be a callable; got {v.describe(function)}.")
 
 
 def module_device(module):
@@ -83,6 +101,12 @@ def predict_float64(module, function, X, *, n_features=None, samples_per_row=1):
     ``samples_per_row`` when ``function`` runs the network that many times
     per row.
     """
+    v.check_module(module, "module")
+    _check_callable(function, "function")
+    _check_array(X)
+    samples_per_row = v.check_int(samples_per_row, "samples_per_row")
+    if X.ndim < 2 and n_features is None:
+        raise ValueError(f"X must have 2 or more dimensions (rows of features) unless n_features is given; got {v.describe(X)}.")
     network = copy.deepcopy(module).double().eval()
     device = module_device(network)
     width = X.shape[1] if n_features is None else n_features

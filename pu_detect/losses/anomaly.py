@@ -19,6 +19,7 @@ Ruff et al., "Deep One-Class Classification", ICML 2018 (Deep SVDD), and
 
 import torch
 
+from ..utils.validation import check_float, check_tensor
 from ._reduction import _reduce
 
 #: Added inside the logarithm of the anomaly loss, as in the ABC and PU papers.
@@ -38,7 +39,9 @@ def reconstruction_error(x, x_hat, reduction="none"):
     >>> reconstruction_error(torch.tensor([[3.0, 4.0]]), torch.zeros(1, 2))
     tensor([5.])
     """
-    if x.shape != x_hat.shape:
+    if check_tensor(x, "x").dim() < 2:
+        raise ValueError(f"x must have one row per sample (2 or more dimensions); got shape {tuple(x.shape)}.")
+    if check_tensor(x_hat, "x_hat").shape != x.shape:
         raise ValueError(f"x_hat must have x's shape {tuple(x.shape)}; got {tuple(x_hat.shape)}.")
     residual = (x - x_hat).flatten(1)
     return _reduce(torch.linalg.vector_norm(residual, dim=1), reduction)
@@ -57,7 +60,7 @@ def abc_anomaly_loss(score, reduction="none"):
     tensor([13.8155])
     """
     # -expm1(-s) = 1 - exp(-s), accurate for small s.
-    return _reduce(-torch.log(-torch.expm1(-score) + LOG_EPS), reduction)
+    return _reduce(-torch.log(-torch.expm1(-check_tensor(score, "score")) + LOG_EPS), reduction)
 
 
 def squared_distance(z, center, reduction="none"):
@@ -69,6 +72,8 @@ def squared_distance(z, center, reduction="none"):
     >>> squared_distance(torch.tensor([[1.0, 2.0]]), torch.tensor([1.0, 0.0]))
     tensor([4.])
     """
+    check_tensor(z, "z", dim=2)
+    check_tensor(center, "center", dim=(1, 2))
     return _reduce(((z - center) ** 2).sum(dim=1), reduction)
 
 
@@ -83,7 +88,8 @@ def inverse_distance_loss(squared_dist, eta=1.0, reduction="none"):
     >>> inverse_distance_loss(torch.tensor([1.0, 0.0]), eta=2.0)
     tensor([2.0000e+00, 2.0000e+06])
     """
-    return _reduce(eta / (squared_dist + INVERSE_EPS), reduction)
+    check_float(eta, "eta", 0.0, float("inf"))
+    return _reduce(eta / (check_tensor(squared_dist, "squared_dist") + INVERSE_EPS), reduction)
 
 
 def weighted_risk(normal_loss_unlabeled, anomaly_loss_labeled, anomaly_weight):
@@ -108,8 +114,9 @@ def weighted_risk(normal_loss_unlabeled, anomaly_loss_labeled, anomaly_weight):
     >>> weighted_risk(torch.tensor([1.0, 3.0]), torch.tensor([10.0]), 0.25)
     tensor(4.)
     """
-    if not 0.0 <= anomaly_weight <= 1.0:  # also false for NaN
-        raise ValueError(f"anomaly_weight must be a real number in [0, 1]; got {anomaly_weight!r}.")
+    check_float(anomaly_weight, "anomaly_weight", 0.0, 1.0, low_inclusive=True, high_inclusive=True)
+    check_tensor(normal_loss_unlabeled, "normal_loss_unlabeled")
+    check_tensor(anomaly_loss_labeled, "anomaly_loss_labeled")
     risk = normal_loss_unlabeled.mean()
     if anomaly_loss_labeled.numel() == 0:
         return risk
@@ -165,8 +172,10 @@ def pu_risk(
     >>> pu_risk(torch.tensor([1.0]), torch.tensor([4.0]), torch.tensor([2.0]), 0.5, "nnpu")
     tensor(1.)
     """
-    if not 0.0 < prior < 1.0:  # also false for NaN
-        raise ValueError(f"prior must be a real number in (0, 1); got {prior!r}.")
+    check_float(prior, "prior", 0.0, 1.0)
+    check_tensor(normal_loss_unlabeled, "normal_loss_unlabeled")
+    check_tensor(normal_loss_labeled, "normal_loss_labeled")
+    check_tensor(anomaly_loss_labeled, "anomaly_loss_labeled")
     if normal_loss_labeled.numel() == 0:
         return normal_loss_unlabeled.mean()
     positive = prior * anomaly_loss_labeled.mean()

@@ -13,17 +13,20 @@ between Robustness and Accuracy", ICML 2019 (TRADES).
 
 import torch
 
+from ..utils.validation import check_float, check_tensor
 from ._reduction import _reduce
 
 
-def _check_logits_target(logits, target, min_classes=2):
-    """``logits`` 2-D with at least ``min_classes`` columns, ``target`` one class index per row; the class count."""
+def _check_logits_target(logits, target, min_classes=2, name="logits"):
+    """``logits`` (called ``name``) 2-D with at least ``min_classes`` columns, ``target`` one class index per row; the class count."""
+    check_tensor(logits, name)
+    check_tensor(target, "target", "index")
     n_classes = logits.shape[1] if logits.dim() == 2 else 0
     if logits.dim() != 2 or n_classes < min_classes:
-        raise ValueError(f"logits must be a 2-D tensor of at least {min_classes} classes; "
+        raise ValueError(f"{name} must be a 2-D tensor of at least {min_classes} classes; "
                          f"got {n_classes} (shape {tuple(logits.shape)}).")
     if target.shape != logits.shape[:1] or (len(target) and not 0 <= int(target.min()) <= int(target.max()) < n_classes):
-        raise ValueError(f"target must be one class index in [0, {n_classes}) per row of logits "
+        raise ValueError(f"target must be one class index in [0, {n_classes}) per row of {name} "
                          f"({logits.shape[0]} rows); got shape {tuple(target.shape)}.")
     return n_classes
 
@@ -130,7 +133,9 @@ def trades_loss(clean_logits, adversarial_logits, target, beta=6.0, reduction="m
     >>> trades_loss(torch.zeros(1, 2), torch.zeros(1, 2), torch.tensor([0]))  # log 2, no KL
     tensor(0.6931)
     """
-    _check_logits_target(clean_logits, target)
+    _check_logits_target(clean_logits, target, name="clean_logits")
+    check_tensor(adversarial_logits, "adversarial_logits")
+    check_float(beta, "beta", 0.0, float("inf"), low_inclusive=True)
     if adversarial_logits.shape != clean_logits.shape:
         raise ValueError(f"adversarial_logits must have the shape of clean_logits {tuple(clean_logits.shape)}; "
                          f"got {tuple(adversarial_logits.shape)}.")
@@ -149,6 +154,9 @@ def softmax_kl(logits_p, logits_q):
     >>> [round(value, 4) for value in softmax_kl(p, q).tolist()]
     [0.0, 0.3278]
     """
+    check_tensor(logits_p, "logits_p", dim=2)
+    if check_tensor(logits_q, "logits_q", dim=2).shape != logits_p.shape:
+        raise ValueError(f"logits_q must have the shape of logits_p {tuple(logits_p.shape)}; got {tuple(logits_q.shape)}.")
     log_p, log_q = torch.log_softmax(logits_p, dim=1), torch.log_softmax(logits_q, dim=1)
     return (log_p.exp() * (log_p - log_q)).sum(dim=1)
 
@@ -181,7 +189,7 @@ def reversed_softmax(logits):
     >>> reversed_softmax(torch.tensor([[-3.0, 0.0, 0.0]])).argmax(dim=1).item()  # the smallest logit wins
     0
     """
-    return torch.softmax(-logits, dim=1)
+    return torch.softmax(-check_tensor(logits, "logits", dim=2), dim=1)
 
 
 class ReverseCrossEntropyLoss(torch.nn.Module):

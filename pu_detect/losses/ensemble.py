@@ -9,11 +9,24 @@ Ensemble Diversity", ICML 2019.
 import torch
 from torch.nn.functional import cross_entropy
 
+from ..utils.validation import check_float, check_tensor, describe
 from ._reduction import _reduce
 from .classification import _check_logits_target
 
 #: Added inside the entropy's log, as in the authors' code.
 ENTROPY_EPS = 1e-20
+
+
+def _check_members(member_logits, target):
+    """``member_logits`` a non-empty list of 2-D float logits of one shape, ``target`` one class per row."""
+    if not isinstance(member_logits, (list, tuple)) or not member_logits:
+        raise TypeError(f"member_logits must be a non-empty list of logit tensors; got {describe(member_logits)}.")
+    for k, z in enumerate(member_logits):
+        check_tensor(z, f"member_logits[{k}]")
+    if any(z.shape != member_logits[0].shape for z in member_logits):
+        raise ValueError("member_logits must be a non-empty list of logits of one shape; got shapes "
+                         f"{[tuple(z.shape) for z in member_logits]}.")
+    _check_logits_target(member_logits[0], target)
 
 
 def ensemble_diversity(member_logits, target, delta=1e-6):
@@ -29,6 +42,7 @@ def ensemble_diversity(member_logits, target, delta=1e-6):
     >>> float(ensemble_diversity(same, torch.tensor([0]))[0]) < -10
     True
     """
+    _check_members(member_logits, target)
     p = torch.stack([torch.softmax(z, dim=1) for z in member_logits], dim=2)  # (n, L, K)
     keep = torch.ones(p.shape[:2], dtype=torch.bool, device=p.device).scatter(1, target[:, None], False)
     non_true = p[keep].view(p.shape[0], p.shape[1] - 1, p.shape[2])
@@ -50,10 +64,10 @@ def adp_loss(member_logits, target, alpha=2.0, beta=0.5, delta=1e-6, reduction="
     >>> round(float(adp_loss(z, torch.tensor([0]), alpha=2.0, beta=0.0)), 4)  # 2 log 3 - 2 log 3
     0.0
     """
-    if not member_logits or any(z.shape != member_logits[0].shape for z in member_logits):
-        raise ValueError("member_logits must be a non-empty list of logits of one shape; got shapes "
-                         f"{[tuple(z.shape) for z in member_logits]}.")
-    _check_logits_target(member_logits[0], target)
+    _check_members(member_logits, target)
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        check_float(value, name, 0.0, float("inf"), low_inclusive=True)
+    check_float(delta, "delta", 0.0, float("inf"))
     ce = sum(cross_entropy(z, target, reduction="none") for z in member_logits)
     mean = torch.stack([torch.softmax(z, dim=1) for z in member_logits]).mean(dim=0)
     entropy = -(mean * torch.log(mean + ENTROPY_EPS)).sum(dim=1)

@@ -20,6 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..utils.validation import check_float, check_tensor
 from ._reduction import _reduce
 
 LOG_2PI = math.log(2 * math.pi)
@@ -27,7 +28,8 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 
 
 def _check_same_shape(name, value, reference, reference_name="x"):
-    if value.shape != reference.shape:
+    check_tensor(reference, reference_name)
+    if check_tensor(value, name).shape != reference.shape:
         raise ValueError(f"{name} must have {reference_name}'s shape {tuple(reference.shape)}; "
                          f"got {tuple(value.shape)}.")
 
@@ -42,6 +44,8 @@ def gaussian_kl(mu, log_variance, reduction="none"):
     tensor([0.5000])
     """
     _check_same_shape("log_variance", log_variance, mu, "mu")
+    if mu.dim() < 2:
+        raise ValueError(f"mu must have one row per sample (2 or more dimensions); got shape {tuple(mu.shape)}.")
     kl = 0.5 * (mu.pow(2) + log_variance.exp() - 1.0 - log_variance).flatten(1).sum(1)
     return _reduce(kl, reduction)
 
@@ -69,11 +73,14 @@ def log_likelihood(x, output, likelihood, log_variance=None, reduction="none"):
     tensor([-0.9189])
     """
     _check_same_shape("output", output, x)
+    if x.dim() < 2:
+        raise ValueError(f"x must have one row per sample (2 or more dimensions); got shape {tuple(x.shape)}.")
     if likelihood == "bernoulli":
         values = -F.binary_cross_entropy_with_logits(output, x, reduction="none")
     elif likelihood == "gaussian":
         if log_variance is None:
             raise ValueError("log_variance is required for likelihood='gaussian'; got None.")
+        check_tensor(log_variance, "log_variance")
         values = -0.5 * (LOG_2PI + log_variance + (x - output).pow(2) * torch.exp(-log_variance))
     else:
         raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}.")
@@ -117,6 +124,8 @@ def density_ratio_loss(ratio_posterior, ratio_prior, reduction="mean"):
     >>> density_ratio_loss(torch.zeros(2), torch.zeros(2))  # 2 log 2
     tensor(1.3863)
     """
+    check_tensor(ratio_posterior, "ratio_posterior")
+    check_tensor(ratio_prior, "ratio_prior")
     if reduction == "none":
         _check_same_shape("ratio_prior", ratio_prior, ratio_posterior, "ratio_posterior")
         return F.softplus(-ratio_posterior) + F.softplus(ratio_prior)
@@ -132,7 +141,7 @@ def standard_normal_log_density(z):
     >>> round(standard_normal_log_density(torch.zeros(2)).item(), 4) == round(-math.log(2 * math.pi), 4)
     True
     """
-    return -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
+    return -0.5 * (LOG_2PI + check_tensor(z, "z").pow(2)).sum(-1)
 
 
 def diagonal_normal_log_density(z, mu, log_variance):
@@ -146,6 +155,9 @@ def diagonal_normal_log_density(z, mu, log_variance):
     ...                     standard_normal_log_density(z)))
     True
     """
+    check_tensor(z, "z")
+    check_tensor(mu, "mu")
+    check_tensor(log_variance, "log_variance")
     return -0.5 * (LOG_2PI + log_variance + (z - mu).pow(2) * torch.exp(-log_variance)).sum(-1)
 
 
@@ -163,7 +175,7 @@ def importance_log_likelihood(log_weights, reduction="none"):
     >>> importance_log_likelihood(torch.log(torch.tensor([[0.2, 0.4]])))  # log 0.3
     tensor([-1.2040])
     """
-    if log_weights.dim() != 2 or log_weights.shape[1] < 1:
+    if check_tensor(log_weights, "log_weights").dim() != 2 or log_weights.shape[1] < 1:
         raise ValueError(f"log_weights must be a 2-D tensor of k >= 1 samples per row; got shape "
                          f"{tuple(log_weights.shape)}.")
     values = torch.logsumexp(log_weights, dim=1) - math.log(log_weights.shape[1])
@@ -184,7 +196,7 @@ def uniform_kl(logits, reduction="none"):
     >>> uniform_kl(torch.tensor([[0.0, 0.0, 3.0]]))  # -log 3 - (2 log p_0 + log p_2) / 3
     tensor([0.9963])
     """
-    if logits.dim() != 2 or logits.shape[1] < 2:
+    if check_tensor(logits, "logits").dim() != 2 or logits.shape[1] < 2:
         raise ValueError(f"logits must be a 2-D tensor of at least 2 classes; got shape {tuple(logits.shape)}.")
     values = -math.log(logits.shape[1]) - torch.log_softmax(logits, dim=1).mean(1)
     return _reduce(values, reduction)
@@ -205,6 +217,9 @@ def gan_losses(real_logits, fake_logits_detached, fake_logits):
     >>> [round(float(v), 4) for v in gan_losses(torch.zeros(2), torch.zeros(2), torch.zeros(2))]
     [1.3863, 0.6931]
     """
+    for name, logits in (("real_logits", real_logits), ("fake_logits_detached", fake_logits_detached),
+                         ("fake_logits", fake_logits)):
+        check_tensor(logits, name)
     discriminator = F.softplus(-real_logits).mean() + F.softplus(fake_logits_detached).mean()
     return discriminator, F.softplus(-fake_logits).mean()
 
@@ -223,5 +238,8 @@ def squared_error_elbo(x, mean, mu, log_variance, beta=1.0, reduction="none"):
     tensor([2.5000])
     """
     _check_same_shape("mean", mean, x)
+    if x.dim() < 2:
+        raise ValueError(f"x must have one row per sample (2 or more dimensions); got shape {tuple(x.shape)}.")
+    check_float(beta, "beta", 0.0, float("inf"), low_inclusive=True)
     values = (x - mean).pow(2).flatten(1).sum(1) + beta * gaussian_kl(mu, log_variance)
     return _reduce(values, reduction)

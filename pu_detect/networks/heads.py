@@ -21,6 +21,8 @@ logits) and MMC (``pu_detect.losses.mmc_loss``) objectives.
 import torch
 from torch import nn
 
+from ..utils.validation import check_float, check_int, check_module, check_option, describe
+
 HEADS = ("linear", "tanh", "bounded", "max_mahalanobis")
 
 
@@ -69,6 +71,12 @@ def with_head(network, head, bound=1.0):
     ``head[0]`` gives the pre-logits; ``"max_mahalanobis"`` replaces it by a
     ``MaxMahalanobisHead`` of radius ``bound``. ``features`` is unchanged.
     """
+    check_module(network, "network")
+    check_option(head, "head", HEADS)
+    if not isinstance(getattr(network, "head", None), nn.Linear):
+        raise TypeError(f"network must have a linear head (network.head an nn.Linear); got "
+                        f"{describe(getattr(network, 'head', None))}.")
+    bound = check_float(bound, "bound", 0.0, float("inf"))
     if head == "max_mahalanobis":
         linear = network.head
         network.head = MaxMahalanobisHead(linear.in_features, linear.out_features, bound)
@@ -105,6 +113,8 @@ def max_mahalanobis_centres(n_classes, dim, radius=10.0):
     >>> abs(float((square @ square.T).fill_diagonal_(-1).max())) < 1e-3
     True
     """
+    n_classes, dim = check_int(n_classes, "n_classes", 2), check_int(dim, "dim")
+    radius = check_float(radius, "radius", 0.0, float("inf"))
     if n_classes < 2 or dim < 1 or (dim == 1 and n_classes > 2):
         raise ValueError(f"Max-Mahalanobis centres need at least 2 classes and, for more than 2 classes, at least "
                          f"2 dimensions; got dim={dim} for {n_classes} classes.")

@@ -5,6 +5,8 @@ import math
 import torch
 from torch import nn
 
+from ..utils.validation import check_module, describe
+
 
 def init_parameters(module, generator):
     """Initialise every parameter and buffer as torch would, from ``generator``.
@@ -24,6 +26,9 @@ def init_parameters(module, generator):
     >>> bool(torch.equal(a.weight, b.weight))  # the same generator seed, the same weights
     True
     """
+    check_module(module, "module")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator; got {describe(generator)}.")
     for layer in module.modules():
         if callable(getattr(layer, "reset_buffers", None)):
             layer.reset_buffers()

@@ -1,7 +1,12 @@
+import inspect
 import math
+import re
 
 import pytest
+import numpy as np
 import torch
+
+import pu_detect.losses as losses_module
 
 from pu_detect.losses import (
     abc_anomaly_loss,
@@ -124,7 +129,7 @@ def test_loss_arguments_are_checked():
 
     from pu_detect.losses import pu_risk, reconstruction_error, reverse_cross_entropy, weighted_risk
 
-    with pytest.raises(ValueError, match=r"prior must be a real number in \(0, 1\); got 1.5"):
+    with pytest.raises(ValueError, match=r"prior must be a real number in \(0.0, 1.0\); got 1.5"):
         pu_risk(torch.ones(3), torch.ones(2), torch.ones(2), 1.5)
     with pytest.raises(ValueError, match="prior must be a real number"):
         pu_risk(torch.ones(3), torch.ones(2), torch.ones(2), float("nan"))
@@ -134,3 +139,28 @@ def test_loss_arguments_are_checked():
         reconstruction_error(torch.ones(3, 2), torch.ones(3, 3))
     with pytest.raises(ValueError, match=r"target must be one class index in \[0, 3\)"):
         reverse_cross_entropy(torch.zeros(2, 3), torch.tensor([0, 5]))
+    with pytest.raises(TypeError, match="target must be an integer torch.Tensor of class indices; got a torch.float32"):
+        reverse_cross_entropy(torch.zeros(2, 3), torch.zeros(2))
+    with pytest.raises(ValueError, match="prior must be a real number"):
+        pu_risk(torch.ones(3), torch.ones(2), torch.ones(2), torch.tensor([0.1, 0.2]))
+
+
+TENSOR_LOSSES = [name for name in losses_module.__all__ if inspect.isfunction(getattr(losses_module, name))]
+
+
+@pytest.mark.parametrize("name", TENSOR_LOSSES)
+def test_every_loss_names_the_argument_that_is_not_a_tensor(name):
+    # Each required argument in turn gets a numpy array where a tensor belongs; the others
+    # are valid tensors of a 4-row, 3-class batch. The error names that argument.
+    loss = getattr(losses_module, name)
+    valid = {"member_logits": [torch.zeros(4, 3), torch.ones(4, 3)], "target": torch.tensor([0, 1, 2, 0]),
+             "likelihood": "bernoulli", "prior": 0.5, "anomaly_weight": 0.5, "log_variance": torch.zeros(4, 3),
+             "log_weights": torch.zeros(4, 2), "center": torch.zeros(3)}
+    required = [p.name for p in inspect.signature(loss).parameters.values() if p.default is inspect.Parameter.empty]
+    tensors = [p for p in required if p not in ("likelihood", "prior", "anomaly_weight")]
+    assert tensors, name
+    for bad in tensors:
+        args = {p: valid.get(p, torch.full((4, 3), 0.5)) for p in required}
+        args[bad] = np.zeros((4, 3))
+        with pytest.raises(TypeError, match=rf"^{re.escape(bad)} must be [^;]*[Tt]ensor[^;]*; got numpy.ndarray"):
+            loss(**args)

@@ -1,0 +1,53 @@
+"""Checks of the tensor and module arguments of the building blocks (losses, attack cores, networks)."""
+
+import numbers
+
+import torch
+
+_KINDS = {
+    "float": (lambda t: t.is_floating_point(), "a floating-point torch.Tensor"),
+    "index": (lambda t: not (t.is_floating_point() or t.is_complex() or t.dtype == torch.bool),
+              "an integer torch.Tensor of class indices"),
+}
+
+
+def describe(value):
+    """A short description of ``value`` for error messages: its type, and its dtype and shape where it has them."""
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    kind = type(value)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    shape = getattr(value, "shape", None)
+    return f"{name} of shape {tuple(shape)}" if isinstance(shape, tuple) else f"{name} {value!r}"[:200]
+
+
+def check_tensor(value, name, kind="float", dim=None):
+    """Return ``value`` if it is a torch.Tensor of ``kind`` ("float" or "index") with ``dim`` axes.
+
+    ``dim`` is an int, a tuple of allowed ints, or None for any.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_tensor(torch.zeros(2, 3), "logits", dim=2).shape
+    torch.Size([2, 3])
+    >>> check_tensor([1.0], "logits")
+    Traceback (most recent call last):
+    ...
+    TypeError: logits must be a floating-point torch.Tensor; got list [1.0].
+    """
+    accepts, expected = _KINDS[kind]
+    if not isinstance(value, torch.Tensor) or not accepts(value):
+        raise TypeError(f"{name} must be {expected}; got {describe(value)}.")
+    allowed = (dim,) if isinstance(dim, numbers.Integral) else dim
+    if allowed is not None and value.dim() not in allowed:
+        axes = " or ".join(str(d) for d in allowed)
+        raise ValueError(f"{name} must have {axes} dimensions; got {describe(value)}.")
+    return value
+
+
+def check_module(value, name):
+    """Return ``value`` if it is a ``torch.nn.Module``."""
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module; got {describe(value)}.")
+    return value
