@@ -183,12 +183,12 @@ def _read(path):
     declared sizes are checked before anything is decompressed.
     """
     if isinstance(path, (str, os.PathLike)):
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            raise
+        mode = os.stat(path).st_mode  # a missing file: FileNotFoundError, naming it
         if not stat.S_ISREG(mode):
             raise ValueError(f"{path} is not a regular file (a pu_detect model is a zip file on disk).")
+    elif not all(callable(getattr(path, method, None)) for method in ("read", "seek", "tell")):
+        raise TypeError(f"path must be a file path (str or os.PathLike) or a binary file object opened for reading; "
+                        f"got {type(path).__name__}.")
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()

@@ -14,6 +14,8 @@ import platform
 from dataclasses import dataclass
 from typing import Callable
 
+from ..utils import validation as v
+
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,22 @@ MODELS = {
 }
 
 
+def check_model_name(name):
+    """Return ``name`` if it is one of ``MODELS``."""
+    return v.check_option(name, "model", tuple(MODELS))
+
+
 def available(name):
     """Whether model ``name``'s package can be imported here."""
-    module = {"pu-detect": "pu_detect", "scikit-learn": "sklearn"}.get(
-        MODELS[name].package, MODELS[name].package
-    )
+    package = MODELS[check_model_name(name)].package
+    module = {"pu-detect": "pu_detect", "scikit-learn": "sklearn"}.get(package, package)
     return importlib.util.find_spec(module) is not None
 
 
 def versions(package):
     """``"pu-detect=...;torch=...;..."``: the versions a result was produced with."""
+    if not isinstance(package, str) or not package:
+        v._fail("package", "a distribution name such as 'pyod'", package)
     names = ["pu-detect", "torch", "scikit-learn", "pyod", "numpy"]
     if package not in names:
         names.append(package)

@@ -27,7 +27,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from ..datasets import SHIPPED_DATASETS, pu_split, resolve_dataset
 from ..utils import validation as v
 from ..utils.files import atomic_write
-from .models import MODELS, versions
+from .models import MODELS, check_model_name, versions
 
 #: Columns of the results CSV.
 FIELDS = (
@@ -42,6 +42,10 @@ def fit_on_split(model, split, semi_supervised):
     Semi-supervised models see ``(X_train, y_pu)``; unsupervised ones only the
     unlabeled rows, as the papers run their baselines.
     """
+    if not callable(getattr(model, "fit", None)):
+        v._fail("model", "an estimator with a fit method", model)
+    if not (hasattr(split, "X_train") and hasattr(split, "y_pu")):
+        v._fail("split", "a PU split with X_train and y_pu (pu_detect.datasets.pu_split)", split)
     start = time.perf_counter()
     if semi_supervised:
         model.fit(split.X_train, split.y_pu)
@@ -67,7 +71,7 @@ def evaluate(name, split, seed, model=None):
     >>> round(result["roc_auc"], 2) > 0.9
     True
     """
-    spec = MODELS[v.check_option(name, "model", tuple(MODELS))]
+    spec = MODELS[check_model_name(name)]
     model = spec.make(seed, split.X_train.shape[1]) if model is None else model
     fit_seconds = fit_on_split(model, split, spec.semi_supervised)
     start = time.perf_counter()
@@ -104,6 +108,8 @@ def run_one(dataset, model, seed, labeled_fraction, threads=1, time_limit=None):
     >>> row["status"], row["roc_auc"] > 0.9
     ('ok', True)
     """
+    check_model_name(model)
+    threads = v.check_int(threads, "threads")
     if time_limit is not None:
         return _run_in_child(dataset, model, seed, labeled_fraction, threads, time_limit)
     import torch

@@ -6,6 +6,25 @@ import numpy as np
 
 from .models import MODELS
 
+#: The columns every benchmark row needs to be summarised, and those a successful one adds.
+REQUIRED_COLUMNS = ("dataset", "model", "status")
+SCORE_COLUMNS = ("roc_auc", "average_precision")
+
+
+def _check_rows(rows):
+    """``rows`` a sequence of mappings with ``REQUIRED_COLUMNS`` (and ``SCORE_COLUMNS`` where ``status`` is ``"ok"``)."""
+    if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"rows must be a list of result rows (dicts, as read_results returns); got {type(rows).__name__}.")
+    for i, row in enumerate(rows):
+        if not hasattr(row, "keys"):
+            raise TypeError(f"rows[{i}] must be a result row (a dict); got {type(row).__name__}.")
+        needed = REQUIRED_COLUMNS + (SCORE_COLUMNS if row.get("status") == "ok" else ())
+        missing = [c for c in needed if c not in row]
+        if missing:
+            raise ValueError(f"rows[{i}] must be a result row with the columns {list(needed)}; "
+                             f"missing {missing} in {str(row)[:120]}.")
+
+
 def _mean_table(rows, metric):
     """datasets, models and the (dataset x model) mean of ``metric`` over successful runs."""
     datasets = sorted({r["dataset"] for r in rows})
@@ -25,6 +44,9 @@ def mean_ranks(means):
     """Mean rank of each column over the rows without a missing value (1 = best; ties share)."""
     from scipy.stats import rankdata
 
+    means = np.asarray(means, dtype=float)
+    if means.ndim != 2:
+        raise ValueError(f"means must be a 2-D array (datasets x models); got shape {means.shape}.")
     complete = means[~np.isnan(means).any(axis=1)]
     if len(complete) == 0:
         return np.full(means.shape[1], np.nan), 0
@@ -33,6 +55,7 @@ def mean_ranks(means):
 
 def summarise(rows):
     """A markdown summary of benchmark rows: mean AUROC per dataset, mean, mean rank, failures."""
+    _check_rows(rows)
     lines = []
     for metric, title in (("roc_auc", "ROC AUC"), ("average_precision", "Average precision")):
         datasets, models, means = _mean_table(rows, metric)

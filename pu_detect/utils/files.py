@@ -23,6 +23,8 @@ def atomic_write(path, mode="wb", **options):
     >>> (folder / "a.txt").read_text()
     'kept'
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike); got {type(path).__name__}.")
     path = Path(path)
     handle = tempfile.NamedTemporaryFile(mode, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
                                          delete=False, **options)

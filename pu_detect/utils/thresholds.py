@@ -105,6 +105,13 @@ def _flagged_fraction(detector, scores):
     return float(labels.mean())
 
 
+def _require_attributes(detector, names):
+    missing = [name for name in names if not hasattr(detector, name)]
+    if missing:
+        raise TypeError(f"detector must be a fitted detector with {', '.join(names)}; "
+                        f"got {type(detector).__name__} without {', '.join(missing)}.")
+
+
 def process_decision_scores(detector, labeled=None):
     """Set ``threshold_``, ``labels_``, ``_mu`` and ``_sigma`` from ``decision_scores_``.
 
@@ -114,6 +121,7 @@ def process_decision_scores(detector, labeled=None):
     (a boolean mask of the training rows that are labeled anomalies) is what
     a ``LabeledRecall`` contamination reads.
     """
+    _require_attributes(detector, ("decision_scores_", "contamination"))
     scores = np.asarray(detector.decision_scores_)
     if isinstance(detector.contamination, LabeledRecall):
         # just below the quantile, so that the labeled rows at it are flagged (labels are scores > threshold_)
@@ -164,6 +172,7 @@ class ThresholdPredictMixin:
 
 def check_scores_state(detector):
     """Raise when a detector's fitted scores, threshold and labels disagree (read from a file, say)."""
+    _require_attributes(detector, ("decision_scores_", "labels_", "threshold_"))
     scores = np.asarray(detector.decision_scores_)
     labels = np.asarray(detector.labels_)
     if scores.ndim != 1 or scores.dtype.kind != "f" or not np.all(np.isfinite(scores)):

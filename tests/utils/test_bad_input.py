@@ -249,3 +249,43 @@ def test_the_command_line_goes_on_past_a_corrupt_file_and_reads_concatenated_csv
     rows = read_results(concatenated / "results.csv")
     assert len(rows) == 4 and all(r["dataset"] != "dataset" for r in rows)
     shutil.rmtree(concatenated)
+
+
+def test_benchmark_functions_and_model_files_name_a_wrong_argument(tmp_path):
+    from pu_detect import benchmark
+    from pu_detect.persistence import load, save
+
+    with pytest.raises(ValueError, match="model must be one of 'PUAutoencoder'"):
+        benchmark.available("NoSuchModel")
+    with pytest.raises(ValueError, match="model must be one of"):  # before: a KeyError outside the row's try
+        benchmark.run_one("thyroid", "NoSuchModel", seed=0, labeled_fraction=0.1)
+    with pytest.raises(ValueError, match="threads must be an integer >= 1"):
+        benchmark.run_one("thyroid", "IForest", seed=0, labeled_fraction=0.1, threads="2")
+    with pytest.raises(ValueError, match="model must be an estimator with a fit method"):
+        benchmark.fit_on_split("IForest", pu_split(X_TAB, Y_TAB), True)
+    with pytest.raises(ValueError, match="split must be a PU split with X_train and y_pu"):
+        benchmark.fit_on_split(Autoencoder(), (X_TAB, Y_TAB), True)
+    with pytest.raises(ValueError, match=r"means must be a 2-D array \(datasets x models\)"):
+        benchmark.mean_ranks([0.5, 0.7])
+    with pytest.raises(ValueError, match=r"rows\[0\] must be a result row with the columns \['dataset', 'model', "
+                                         r"'status', 'roc_auc', 'average_precision'\]; missing \['roc_auc'"):
+        benchmark.summarise([dict(dataset="a", model="IForest", status="ok", average_precision=0.5)])
+    with pytest.raises(TypeError, match="rows must be a list of result rows"):
+        benchmark.summarise("results.csv")
+    with pytest.raises(ValueError, match="package must be a distribution name"):
+        benchmark.versions(None)
+    model = Autoencoder(epochs=1, random_state=0).fit(X_TAB)
+    with pytest.raises(TypeError, match=r"path must be a file path \(str or os.PathLike\); got int"):
+        save(model, 3)
+    with pytest.raises(TypeError, match=r"path must be a file path \(str or os.PathLike\) or a binary file object"):
+        load(np.zeros(3))
+    save(model, tmp_path / "model.pud")
+    with open(tmp_path / "model.pud", "rb") as f:  # an open binary file is read as the path would be
+        assert np.array_equal(load(f).decision_function(X_TAB), model.decision_function(X_TAB))
+    from pu_detect.utils.thresholds import check_scores_state, process_decision_scores
+
+    with pytest.raises(TypeError, match="detector must be a fitted detector with decision_scores_, contamination; "
+                                        "got Autoencoder without decision_scores_"):
+        process_decision_scores(Autoencoder())
+    with pytest.raises(TypeError, match="got str without decision_scores_, labels_, threshold_"):
+        check_scores_state("model")
