@@ -16,6 +16,13 @@ def find_datasets(data_dir, max_rows=None):
     A file whose size cannot be read (damaged, or without ``y``) is kept, last,
     with a warning that names it: its runs are then recorded as failed with
     the loader's error, and the other datasets still run.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> import pu_detect
+    >>> [pathlib.Path(p).name for p in find_datasets(pathlib.Path(pu_detect.__file__).parent / "data")]
+    ['cardio.npz', 'thyroid.npz']
     """
     paths = sorted(Path(data_dir).glob("*.npz"))
     sizes = {}
@@ -37,6 +44,11 @@ def resolve_names(names, data_dir):
 
     A name ``cardio`` also matches ``6_cardio.npz`` (ADBench's numbered files)
     when exactly one file does; a shipped name wins over a file.
+
+    Examples
+    --------
+    >>> resolve_names(["thyroid"], data_dir=None)  # a shipped name stays a name
+    ['thyroid']
     """
     resolved = []
     for name in names:

@@ -27,6 +27,12 @@ class ModelSpec:
     ``semi_supervised`` models are fitted on ``(X_train, y_pu)``, the others
     on the unlabeled training rows only. ``package`` is the distribution the
     model comes from (its version is recorded with each result).
+
+    Examples
+    --------
+    >>> spec = MODELS["IForest"]
+    >>> spec.semi_supervised, spec.package, type(spec.make(0, 4)).__name__
+    (False, 'pyod', 'IForest')
     """
 
     make: Callable[[int, int], object]
@@ -113,14 +119,26 @@ def check_model_name(name):
 
 
 def available(name):
-    """Whether model ``name``'s package can be imported here."""
+    """Whether model ``name``'s package can be imported here.
+
+    Examples
+    --------
+    >>> available("PUAutoencoder"), available("IForest")
+    (True, True)
+    """
     package = MODELS[check_model_name(name)].package
     module = {"pu-detect": "pu_detect", "scikit-learn": "sklearn"}.get(package, package)
     return importlib.util.find_spec(module) is not None
 
 
 def versions(package):
-    """``"pu-detect=...;torch=...;..."``: the versions a result was produced with."""
+    """``"pu-detect=...;torch=...;..."``: the versions a result was produced with.
+
+    Examples
+    --------
+    >>> versions("pyod").split(";")[0].startswith("pu-detect=")
+    True
+    """
     if not isinstance(package, str) or not package:
         v._fail("package", "a distribution name such as 'pyod'", package)
     names = ["pu-detect", "torch", "scikit-learn", "pyod", "numpy"]

@@ -41,6 +41,14 @@ def fit_on_split(model, split, semi_supervised):
 
     Semi-supervised models see ``(X_train, y_pu)``; unsupervised ones only the
     unlabeled rows, as the papers run their baselines.
+
+    Examples
+    --------
+    >>> from pu_detect import Autoencoder
+    >>> from pu_detect.datasets import load_dataset, pu_split
+    >>> split = pu_split(*load_dataset("thyroid"), random_state=0)
+    >>> fit_on_split(Autoencoder(epochs=1, random_state=0), split, semi_supervised=False) > 0
+    True
     """
     if not callable(getattr(model, "fit", None)):
         v._fail("model", "an estimator with a fit method", model)
@@ -89,7 +97,13 @@ def evaluate(name, split, seed, model=None):
 
 
 def dataset_name(dataset):
-    """The name a dataset is reported under: a shipped name or the file's stem."""
+    """The name a dataset is reported under: a shipped name or the file's stem.
+
+    Examples
+    --------
+    >>> dataset_name("thyroid"), dataset_name("/data/adbench/6_cardio.npz")
+    ('thyroid', '6_cardio')
+    """
     return str(dataset) if str(dataset) in SHIPPED_DATASETS else Path(dataset).stem
 
 
@@ -173,6 +187,12 @@ def read_results(path):
     Header lines repeated inside the file (CSVs of several machines
     concatenated) are skipped, and a file whose header is not the results
     header is refused with its name.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> read_results(pathlib.Path(tempfile.mkdtemp()) / "results.csv")  # nothing run yet
+    []
     """
     if not os.path.exists(path):
         return []
@@ -237,6 +257,14 @@ def run(datasets, models, seeds, labeled_fractions=(0.1,), *, results, n_jobs=1,
     -------
     list of dict
         The rows this call added.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "results.csv"
+    >>> rows = run(["thyroid"], ["IForest"], [0], results=out, progress=False)
+    >>> [(r["dataset"], r["model"], r["status"]) for r in read_results(out)]
+    [('thyroid', 'IForest', 'ok')]
     """
     from joblib import Parallel, delayed, parallel_config
     from tqdm.auto import tqdm

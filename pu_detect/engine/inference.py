@@ -25,7 +25,14 @@ def _check_array(X):
 
 
 def as_tensor(X, device="cpu", dtype=torch.float32):
-    """A tensor of ``X`` on ``device``, sharing memory where it can (copied if read-only)."""
+    """A tensor of ``X`` on ``device``, sharing memory where it can (copied if read-only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_tensor(np.arange(6.0).reshape(2, 3)).dtype
+    torch.float32
+    """
     _check_array(X)
     if not X.flags.writeable:
         X = X.copy()
@@ -51,7 +58,13 @@ def widest_activation(module, n_features, device="cpu", dtype=torch.float32):
 
 
 def inference_batch_size(module, n_features, device="cpu", dtype=torch.float32):
-    """Rows per inference batch: the widest layer output stays within ``ACTIVATION_BUDGET``."""
+    """Rows per inference batch: the widest layer output stays within ``ACTIVATION_BUDGET``.
+
+    Examples
+    --------
+    >>> inference_batch_size(torch.nn.Linear(4, 1024), 4)  # 2**16 values per batch / 1,024 per row
+    64
+    """
     v.check_module(module, "module")
     v.check_int(n_features, "n_features")
     width = widest_activation(module, n_features, device, dtype)
@@ -64,6 +77,12 @@ def predict_batched(function, X, device="cpu", dtype=torch.float32, batch_size=1
     Returns a float64 numpy array of the concatenated per-row outputs. At most
     ``batch_size`` rows' activations are alive at once, and the result does
     not depend on ``batch_size`` (networks run in eval mode).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> predict_batched(lambda x: x.sum(1), np.ones((5, 3)), batch_size=2)
+    array([3., 3., 3., 3., 3.])
     """
     _check_callable(function, "function")
     _check_array(X)
@@ -100,6 +119,14 @@ def predict_float64(module, function, X, *, n_features=None, samples_per_row=1):
     network's forward takes, such as latent codes), divided by
     ``samples_per_row`` when ``function`` runs the network that many times
     per row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = torch.nn.Linear(3, 2)
+    >>> out = predict_float64(net, lambda module, x: module(x), np.ones((4, 3), np.float32))
+    >>> out.dtype, out.shape, next(net.parameters()).dtype  # the module itself stays float32
+    (dtype('float64'), (4, 2), torch.float32)
     """
     v.check_module(module, "module")
     _check_callable(function, "function")

@@ -155,7 +155,14 @@ OPTIMIZERS = ("adam", "sgd")
 
 
 def make_optimizer(name, parameters, *, lr, weight_decay, momentum=0.9):
-    """The optimiser ``name`` (one of ``OPTIMIZERS``) over ``parameters``."""
+    """The optimiser ``name`` (one of ``OPTIMIZERS``) over ``parameters``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> type(make_optimizer("sgd", torch.nn.Linear(2, 1).parameters(), lr=0.1, weight_decay=0.0)).__name__
+    'SGD'
+    """
     if name == "adam":
         return FlatAdam(parameters, lr=lr, weight_decay=weight_decay)
     if name == "sgd":

@@ -105,6 +105,14 @@ def subnormals_as_zero():
     The flag is the calling thread's (torch's own threads keep theirs), and
     where the CPU has no such mode (``torch.set_flush_denormal`` returns
     False) nothing changes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> with subnormals_as_zero():
+    ...     small = torch.tensor([1e-39]) * 1.0
+    >>> float(torch.tensor([1e-39]) * 1.0) > 0  # the setting is restored after the block
+    True
     """
     was_flushing = flushing_subnormals()
     supported = torch.set_flush_denormal(True)
@@ -200,6 +208,20 @@ def train(
     ------
     FloatingPointError
         When the objective becomes NaN or infinite.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    >>> target = X @ torch.tensor([1.0, -2.0])
+    >>> net = torch.nn.Linear(2, 1)
+    >>> def objective(module, batches, generator):
+    ...     rows, t = batches["rows"]
+    ...     return ((module(rows).squeeze(1) - t) ** 2).mean()
+    >>> history = train(net, objective, {"rows": (X, target)}, epochs=60, batch_size=16, lr=0.05,
+    ...                 weight_decay=0.0, generator=torch.Generator().manual_seed(0))
+    >>> len(history["loss"]), history["loss"][-1] < 0.01 < history["loss"][0]
+    (60, True)
     """
     names = list(streams)
     first, others = names[0], names[1:]

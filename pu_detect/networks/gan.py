@@ -46,7 +46,16 @@ class RowGAN(nn.Module):
 
 
 class ClassifierWithGAN(nn.Module):
-    """A classifier (``features`` then ``head``) trained beside a ``RowGAN``; ``forward`` is the classifier's."""
+    """A classifier (``features`` then ``head``) trained beside a ``RowGAN``; ``forward`` is the classifier's.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pu_detect.networks import Classifier
+    >>> joint = ClassifierWithGAN(Classifier(6, 3, (8,)), RowGAN(6, 4, (16,)))
+    >>> joint(torch.zeros(2, 6)).shape, joint.gan.generate(torch.zeros(2, 4)).shape
+    (torch.Size([2, 3]), torch.Size([2, 6]))
+    """
 
     def __init__(self, classifier, gan):
         super().__init__()

@@ -70,6 +70,14 @@ def with_head(network, head, bound=1.0):
     ``head`` ``Sequential(linear head, LogitBound(head, bound))``, so
     ``head[0]`` gives the pre-logits; ``"max_mahalanobis"`` replaces it by a
     ``MaxMahalanobisHead`` of radius ``bound``. ``features`` is unchanged.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pu_detect.networks import Classifier
+    >>> net = with_head(Classifier(4, 3, (8,)), "tanh", bound=2.0)
+    >>> bool(net(torch.randn(5, 4) * 100).abs().max() <= 2.0), type(net.head[0]).__name__
+    (True, 'Linear')
     """
     check_module(network, "network")
     check_option(head, "head", HEADS)

@@ -49,6 +49,13 @@ class DensityRatio(nn.Module):
     linearly there, and the VAE's encoder, which climbs ``T``, follows them).
     The dropout mask is drawn from the generator passed to ``forward`` (none
     passed: no dropout), never from torch's global RNG.
+
+    Examples
+    --------
+    >>> import torch
+    >>> T = DensityRatio(latent_dim=2, hidden_dims=(8,))
+    >>> T(torch.zeros(3, 2)).shape, T(torch.zeros(3, 2), torch.Generator().manual_seed(0)).shape
+    (torch.Size([3]), torch.Size([3]))
     """
 
     def __init__(self, latent_dim, hidden_dims, dropout=0.2):
@@ -180,6 +187,13 @@ class ClassVAEs(nn.Module):
     logits, differentiable in ``x`` with the optimal codes held fixed (Danskin's theorem gives this
     gradient of a minimum at its minimiser). ``output_range=(low, high)`` puts the decoders' images in
     that box (a scaled sigmoid; the paper's decoders end in a sigmoid); ``None`` leaves them linear.
+
+    Examples
+    --------
+    >>> import torch
+    >>> vaes = ClassVAEs(6, 3, (8,), 2, n_prior_samples=16, inference_steps=2)
+    >>> vaes(torch.rand(4, 6)).shape  # one logit per class: minus each class's best latent objective
+    torch.Size([4, 3])
     """
 
     def __init__(self, n_features, n_classes, hidden_dims, latent_dim, input_shape=None, n_prior_samples=1000,
