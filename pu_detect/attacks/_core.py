@@ -18,8 +18,7 @@ def check_core_batch(x0, labels=None, *, x_name="x0", labels_name="labels"):
     Class indices above the classifier's outputs are left to the first
     forward pass: the core has no logits before it.
     """
-    if v.check_tensor(x0, x_name).dim() < 2:
-        raise ValueError(f"{x_name} must have one row per sample (2 or more dimensions); got {v.describe(x0)}.")
+    v.check_tensor(x0, x_name, rows=True)
     if labels is not None:
         v.check_tensor(labels, labels_name, "index", dim=1)
         if len(labels) != len(x0) or (len(labels) and int(labels.min()) < 0):

@@ -39,8 +39,7 @@ def reconstruction_error(x, x_hat, reduction="none"):
     >>> reconstruction_error(torch.tensor([[3.0, 4.0]]), torch.zeros(1, 2))
     tensor([5.])
     """
-    if check_tensor(x, "x").dim() < 2:
-        raise ValueError(f"x must have one row per sample (2 or more dimensions); got shape {tuple(x.shape)}.")
+    check_tensor(x, "x", rows=True)
     if check_tensor(x_hat, "x_hat").shape != x.shape:
         raise ValueError(f"x_hat must have x's shape {tuple(x.shape)}; got {tuple(x_hat.shape)}.")
     residual = (x - x_hat).flatten(1)

@@ -43,6 +43,12 @@ def ensemble_diversity(member_logits, target, delta=1e-6):
     True
     """
     _check_members(member_logits, target)
+    check_float(delta, "delta", 0.0, float("inf"))
+    return _log_diversity(member_logits, target, delta)
+
+
+def _log_diversity(member_logits, target, delta):
+    """``ensemble_diversity`` on arguments already checked."""
     p = torch.stack([torch.softmax(z, dim=1) for z in member_logits], dim=2)  # (n, L, K)
     keep = torch.ones(p.shape[:2], dtype=torch.bool, device=p.device).scatter(1, target[:, None], False)
     non_true = p[keep].view(p.shape[0], p.shape[1] - 1, p.shape[2])
@@ -73,5 +79,5 @@ def adp_loss(member_logits, target, alpha=2.0, beta=0.5, delta=1e-6, reduction="
     entropy = -(mean * torch.log(mean + ENTROPY_EPS)).sum(dim=1)
     values = ce - alpha * entropy
     if beta:
-        values = values - beta * ensemble_diversity(member_logits, target, delta)
+        values = values - beta * _log_diversity(member_logits, target, delta)
     return _reduce(values, reduction)

@@ -27,8 +27,8 @@ LOG_2PI = math.log(2 * math.pi)
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
-def _check_same_shape(name, value, reference, reference_name="x"):
-    check_tensor(reference, reference_name)
+def _check_same_shape(name, value, reference, reference_name="x", rows=False):
+    check_tensor(reference, reference_name, rows=rows)
     if check_tensor(value, name).shape != reference.shape:
         raise ValueError(f"{name} must have {reference_name}'s shape {tuple(reference.shape)}; "
                          f"got {tuple(value.shape)}.")
@@ -43,9 +43,7 @@ def gaussian_kl(mu, log_variance, reduction="none"):
     >>> gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2))  # 0.5 * mu^2
     tensor([0.5000])
     """
-    _check_same_shape("log_variance", log_variance, mu, "mu")
-    if mu.dim() < 2:
-        raise ValueError(f"mu must have one row per sample (2 or more dimensions); got shape {tuple(mu.shape)}.")
+    _check_same_shape("log_variance", log_variance, mu, "mu", rows=True)
     kl = 0.5 * (mu.pow(2) + log_variance.exp() - 1.0 - log_variance).flatten(1).sum(1)
     return _reduce(kl, reduction)
 
@@ -72,9 +70,7 @@ def log_likelihood(x, output, likelihood, log_variance=None, reduction="none"):
     >>> log_likelihood(torch.zeros(1, 1), torch.zeros(1, 1), "gaussian", torch.zeros(1))  # -log(2 pi) / 2
     tensor([-0.9189])
     """
-    _check_same_shape("output", output, x)
-    if x.dim() < 2:
-        raise ValueError(f"x must have one row per sample (2 or more dimensions); got shape {tuple(x.shape)}.")
+    _check_same_shape("output", output, x, rows=True)
     if likelihood == "bernoulli":
         values = -F.binary_cross_entropy_with_logits(output, x, reduction="none")
     elif likelihood == "gaussian":
@@ -237,9 +233,7 @@ def squared_error_elbo(x, mean, mu, log_variance, beta=1.0, reduction="none"):
     >>> squared_error_elbo(torch.ones(1, 2), torch.zeros(1, 2), torch.ones(1, 1), torch.zeros(1, 1))
     tensor([2.5000])
     """
-    _check_same_shape("mean", mean, x)
-    if x.dim() < 2:
-        raise ValueError(f"x must have one row per sample (2 or more dimensions); got shape {tuple(x.shape)}.")
+    _check_same_shape("mean", mean, x, rows=True)
     check_float(beta, "beta", 0.0, float("inf"), low_inclusive=True)
     values = (x - mean).pow(2).flatten(1).sum(1) + beta * gaussian_kl(mu, log_variance)
     return _reduce(values, reduction)

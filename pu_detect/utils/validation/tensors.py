@@ -21,10 +21,11 @@ def describe(value):
     return f"{name} of shape {tuple(shape)}" if isinstance(shape, tuple) else f"{name} {value!r}"[:200]
 
 
-def check_tensor(value, name, kind="float", dim=None):
+def check_tensor(value, name, kind="float", dim=None, rows=False):
     """Return ``value`` if it is a torch.Tensor of ``kind`` ("float" or "index") with ``dim`` axes.
 
-    ``dim`` is an int, a tuple of allowed ints, or None for any.
+    ``dim`` is an int, a tuple of allowed ints, or None for any; ``rows=True``
+    requires a batch: one row per sample, so at least 2 axes.
 
     Examples
     --------
@@ -43,6 +44,8 @@ def check_tensor(value, name, kind="float", dim=None):
     if allowed is not None and value.dim() not in allowed:
         axes = " or ".join(str(d) for d in allowed)
         raise ValueError(f"{name} must have {axes} dimensions; got {describe(value)}.")
+    if rows and value.dim() < 2:
+        raise ValueError(f"{name} must have one row per sample (2 or more dimensions); got {describe(value)}.")
     return value
 
 
