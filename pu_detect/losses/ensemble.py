@@ -44,12 +44,16 @@ def ensemble_diversity(member_logits, target, delta=1e-6):
     """
     _check_members(member_logits, target)
     check_float(delta, "delta", 0.0, float("inf"))
-    return _log_diversity(member_logits, target, delta)
+    return _log_diversity(_member_probabilities(member_logits), target, delta)
 
 
-def _log_diversity(member_logits, target, delta):
-    """``ensemble_diversity`` on arguments already checked."""
-    p = torch.stack([torch.softmax(z, dim=1) for z in member_logits], dim=2)  # (n, L, K)
+def _member_probabilities(member_logits):
+    """The members' softmax outputs stacked as ``(n, L, K)``: row, class, member."""
+    return torch.stack([torch.softmax(z, dim=1) for z in member_logits], dim=2)
+
+
+def _log_diversity(p, target, delta):
+    """``ensemble_diversity`` from checked arguments, on the members' probabilities ``p`` of shape ``(n, L, K)``."""
     keep = torch.ones(p.shape[:2], dtype=torch.bool, device=p.device).scatter(1, target[:, None], False)
     non_true = p[keep].view(p.shape[0], p.shape[1] - 1, p.shape[2])
     non_true = non_true / non_true.norm(dim=1, keepdim=True).clamp_min(1e-12)
@@ -75,9 +79,10 @@ def adp_loss(member_logits, target, alpha=2.0, beta=0.5, delta=1e-6, reduction="
         check_float(value, name, 0.0, float("inf"), low_inclusive=True)
     check_float(delta, "delta", 0.0, float("inf"))
     ce = sum(cross_entropy(z, target, reduction="none") for z in member_logits)
-    mean = torch.stack([torch.softmax(z, dim=1) for z in member_logits]).mean(dim=0)
+    p = _member_probabilities(member_logits)
+    mean = p.mean(dim=2)
     entropy = -(mean * torch.log(mean + ENTROPY_EPS)).sum(dim=1)
     values = ce - alpha * entropy
     if beta:
-        values = values - beta * _log_diversity(member_logits, target, delta)
+        values = values - beta * _log_diversity(p, target, delta)
     return _reduce(values, reduction)
