@@ -165,8 +165,7 @@ def kdensity_score(features, predicted, centers, bandwidth, *, center_rows=None,
     1.0
     """
     v.check_tensor(features, "features", dim=2)
-    if v.check_tensor(predicted, "predicted", "index", dim=1).shape != features.shape[:1]:
-        raise ValueError(f"predicted must hold one class per row of features ({len(features)}); got {v.describe(predicted)}.")
+    v.check_class_indices(predicted, "predicted", len(features), "features")
     if not isinstance(centers, dict):
         raise TypeError(f"centers must be a dict of class index -> Tensor of kernel centres; got {v.describe(centers)}.")
     v.check_float(bandwidth, "bandwidth", 0.0, float("inf"))

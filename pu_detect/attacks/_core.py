@@ -20,10 +20,7 @@ def check_core_batch(x0, labels=None, *, x_name="x0", labels_name="labels"):
     """
     v.check_tensor(x0, x_name, rows=True)
     if labels is not None:
-        v.check_tensor(labels, labels_name, "index", dim=1)
-        if len(labels) != len(x0) or (len(labels) and int(labels.min()) < 0):
-            raise ValueError(f"{labels_name} must hold one class index >= 0 per row of {x_name} ({len(x0)} rows); "
-                             f"got {v.describe(labels)}.")
+        v.check_class_indices(labels, labels_name, len(x0), x_name)
 
 
 class Target:

@@ -45,16 +45,13 @@ def dlr_loss(logits, labels, targets=None):
     tensor([-0.6667])
     """
     v.check_tensor(logits, "logits", dim=2)
-    v.check_tensor(labels, "labels", "index", dim=1)
-    if targets is not None:
-        v.check_tensor(targets, "targets", "index", dim=1)
-    if labels.shape != logits.shape[:1] or (targets is not None and targets.shape != labels.shape):
-        raise ValueError(f"labels (and targets) must hold one class index per row of logits ({len(logits)} rows); "
-                         f"got {v.describe(labels)}" + ("" if targets is None else f" and {v.describe(targets)}") + ".")
     n_classes = logits.shape[1]
     if n_classes < (4 if targets is not None else 3):
         raise ValueError(f"logits must have at least {4 if targets is not None else 3} classes for the "
                          f"{'targeted ' if targets is not None else ''}DLR loss; got {n_classes}.")
+    v.check_class_indices(labels, "labels", len(logits), "logits", n_classes)
+    if targets is not None:
+        v.check_class_indices(targets, "targets", len(logits), "logits", n_classes)
     ordered = logits.sort(dim=1, descending=True).values
     z_y = logits.gather(1, labels[:, None]).squeeze(1)
     if targets is None:

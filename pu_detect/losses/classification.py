@@ -13,21 +13,18 @@ between Robustness and Accuracy", ICML 2019 (TRADES).
 
 import torch
 
-from ..utils.validation import check_float, check_tensor
+from ..utils.validation import check_class_indices, check_float, check_tensor
 from ._reduction import _reduce
 
 
 def _check_logits_target(logits, target, min_classes=2, name="logits"):
     """``logits`` (called ``name``) 2-D with at least ``min_classes`` columns, ``target`` one class index per row; the class count."""
     check_tensor(logits, name)
-    check_tensor(target, "target", "index")
     n_classes = logits.shape[1] if logits.dim() == 2 else 0
     if logits.dim() != 2 or n_classes < min_classes:
         raise ValueError(f"{name} must be a 2-D tensor of at least {min_classes} classes; "
                          f"got {n_classes} (shape {tuple(logits.shape)}).")
-    if target.shape != logits.shape[:1] or (len(target) and not 0 <= int(target.min()) <= int(target.max()) < n_classes):
-        raise ValueError(f"target must be one class index in [0, {n_classes}) per row of {name} "
-                         f"({logits.shape[0]} rows); got shape {tuple(target.shape)}.")
+    check_class_indices(target, "target", len(logits), name, n_classes)
     return n_classes
 
 

@@ -29,7 +29,7 @@ def test_adp_loss_by_hand():
     assert ensemble_diversity([z1, z2], y).item() == pytest.approx(log_det, rel=1e-3)
     with pytest.raises(ValueError, match="member_logits must be a non-empty list"):
         adp_loss([z1, torch.zeros(1, 4)], y)
-    with pytest.raises(ValueError, match="target must be one class index"):
+    with pytest.raises(ValueError, match="target must hold one class index"):
         adp_loss([z1, z2], torch.tensor([3]))
 
 

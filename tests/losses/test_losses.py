@@ -137,7 +137,7 @@ def test_loss_arguments_are_checked():
         weighted_risk(torch.ones(3), torch.ones(2), 2.0)
     with pytest.raises(ValueError, match=r"x_hat must have x's shape \(3, 2\)"):
         reconstruction_error(torch.ones(3, 2), torch.ones(3, 3))
-    with pytest.raises(ValueError, match=r"target must be one class index in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"target must hold one class index in \[0, 3\)"):
         reverse_cross_entropy(torch.zeros(2, 3), torch.tensor([0, 5]))
     with pytest.raises(TypeError, match="target must be an integer torch.Tensor of class indices; got a torch.float32"):
         reverse_cross_entropy(torch.zeros(2, 3), torch.zeros(2))

@@ -56,7 +56,7 @@ def test_trades_loss_by_hand():
 
 def test_losses_name_bad_targets():
     for loss in (one_vs_rest_loss, sovr_loss, logit_margin):
-        with pytest.raises(ValueError, match="target must be one class index"):
+        with pytest.raises(ValueError, match="target must hold one class index"):
             loss(torch.zeros(2, 3), torch.tensor([0, 3]))
         with pytest.raises(ValueError, match="logits must be a 2-D tensor"):
             loss(torch.zeros(3), torch.tensor([0, 1, 2]))

@@ -72,8 +72,12 @@ def test_stadv_and_dlr_and_flow_name_their_arguments():
         attacks.stadv_tensor(NET, torch.zeros(1, 1, 2, 2), [1], tau=0.05, kappa=0.0, max_iter=1)
     with pytest.raises(TypeError, match="logits must be a floating-point torch.Tensor; got list"):
         attacks.dlr_loss([[3.0, 1.0, 0.0]], LABELS[:1])
-    with pytest.raises(ValueError, match=r"labels \(and targets\) must hold one class index per row of logits"):
+    with pytest.raises(ValueError, match=r"labels must hold one class index in \[0, 4\) per row of logits \(2 rows\)"):
         attacks.dlr_loss(torch.zeros(2, 4), LABELS)
+    with pytest.raises(ValueError, match=r"labels must hold one class index in \[0, 4\).*values in \[0, 4\]"):
+        attacks.dlr_loss(torch.zeros(2, 4), torch.tensor([0, 4]))
+    with pytest.raises(ValueError, match=r"targets must hold one class index in \[0, 4\) per row of logits"):
+        attacks.dlr_loss(torch.zeros(2, 4), LABELS[:2], torch.tensor([1, -1]))
     with pytest.raises(ValueError, match=r"flow must have shape \(2, 2, 3, 3\)"):
         attacks.flow_transform(torch.zeros(2, 1, 3, 3), torch.zeros(2, 2, 4, 4))
     with pytest.raises(ValueError, match=r"flow must have shape \(n, 2, H, W\)"):
@@ -86,7 +90,7 @@ def test_kdensity_score_and_class_indices_name_their_arguments():
     centres = {0: torch.zeros(2, 3)}
     with pytest.raises(TypeError, match="features must be a floating-point torch.Tensor; got numpy.ndarray"):
         kdensity_score(np.zeros((2, 3)), torch.tensor([0, 0]), centres, 1.0)
-    with pytest.raises(ValueError, match=r"predicted must hold one class per row of features \(2\)"):
+    with pytest.raises(ValueError, match=r"predicted must hold one class index >= 0 per row of features \(2 rows\)"):
         kdensity_score(torch.zeros(2, 3), torch.tensor([0]), centres, 1.0)
     with pytest.raises(TypeError, match="centers must be a dict"):
         kdensity_score(torch.zeros(2, 3), torch.tensor([0, 0]), [torch.zeros(2, 3)], 1.0)

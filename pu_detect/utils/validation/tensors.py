@@ -49,6 +49,33 @@ def check_tensor(value, name, kind="float", dim=None, rows=False):
     return value
 
 
+def check_class_indices(value, name, n_rows, rows_of, n_classes=None):
+    """Return ``value`` if it is a 1-D integer tensor of one class index per row of ``rows_of``.
+
+    Each index must be ``>= 0``, and ``< n_classes`` where the class count is
+    known (a loss has the logits; an attack core has none before its first
+    forward pass).
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_class_indices(torch.tensor([0, 2]), "target", 2, "logits", n_classes=3)
+    tensor([0, 2])
+    >>> check_class_indices(torch.tensor([0, 3]), "target", 2, "logits", n_classes=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: target must hold one class index in [0, 3) per row of logits (2 rows); got a torch.int64 tensor of shape (2,) with values in [0, 3].
+    """
+    check_tensor(value, name, "index", dim=1)
+    low, high = (int(value.min()), int(value.max())) if len(value) else (0, 0)
+    if len(value) != n_rows or low < 0 or (n_classes is not None and high >= n_classes):
+        expected = ">= 0" if n_classes is None else f"in [0, {n_classes})"
+        values = f" with values in [{low}, {high}]" if len(value) else ""
+        raise ValueError(f"{name} must hold one class index {expected} per row of {rows_of} ({n_rows} rows); "
+                         f"got {describe(value)}{values}.")
+    return value
+
+
 def check_module(value, name):
     """Return ``value`` if it is a ``torch.nn.Module``."""
     if not isinstance(value, torch.nn.Module):
