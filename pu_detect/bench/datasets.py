@@ -24,7 +24,12 @@ def find_datasets(data_dir, max_rows=None):
     >>> [pathlib.Path(p).name for p in find_datasets(pathlib.Path(pu_detect.__file__).parent / "data")]
     ['cardio.npz', 'thyroid.npz']
     """
-    paths = sorted(Path(data_dir).glob("*.npz"))
+    folder = Path(v.check_path(data_dir, "data_dir"))
+    if not folder.is_dir():
+        raise FileNotFoundError(f"data_dir must be a folder of .npz datasets; got {str(data_dir)!r}, which is not a folder.")
+    if max_rows is not None:
+        v.check_int(max_rows, "max_rows")
+    paths = sorted(folder.glob("*.npz"))
     sizes = {}
     for path in paths:
         try:
@@ -50,8 +55,13 @@ def resolve_names(names, data_dir):
     >>> resolve_names(["thyroid"], data_dir=None)  # a shipped name stays a name
     ['thyroid']
     """
+    if isinstance(names, (str, bytes, os.PathLike)) or not isinstance(names, (list, tuple)):
+        raise TypeError(f"names must be a list of dataset names or paths; got {v.describe(names)}.")
+    if data_dir is not None:
+        v.check_path(data_dir, "data_dir")
     resolved = []
-    for name in names:
+    for i, name in enumerate(names):
+        v.check_path(name, f"names[{i}]")
         if os.path.isfile(name) or name in SHIPPED_DATASETS:
             resolved.append(name)
             continue

@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 
 from ..utils.files import atomic_write
+from ..utils.validation import check_path
 from .models import MODELS
-from .summary import _mean_table, mean_ranks
+from .summary import _check_rows, _mean_table, mean_ranks
 
 def plot(rows, directory):
     """Write ``auroc_by_dataset.png`` (dot plot) and ``mean_rank.png`` to ``directory``.
@@ -15,7 +16,8 @@ def plot(rows, directory):
     """
     from matplotlib import colormaps
 
-    directory = Path(directory)
+    _check_rows(rows)
+    directory = Path(check_path(directory, "directory"))
     datasets, models, means = _mean_table(rows, "roc_auc")
     ours = [MODELS[m].family == "pu_detect" if m in MODELS else False for m in models]
     colours = list(colormaps["tab20"](np.linspace(0, 1, 20))[: len(models)])

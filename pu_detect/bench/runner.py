@@ -104,7 +104,7 @@ def dataset_name(dataset):
     >>> dataset_name("thyroid"), dataset_name("/data/adbench/6_cardio.npz")
     ('thyroid', '6_cardio')
     """
-    return str(dataset) if str(dataset) in SHIPPED_DATASETS else Path(dataset).stem
+    return str(dataset) if str(dataset) in SHIPPED_DATASETS else Path(v.check_path(dataset, "dataset")).stem
 
 
 def run_one(dataset, model, seed, labeled_fraction, threads=1, time_limit=None):
@@ -194,7 +194,7 @@ def read_results(path):
     >>> read_results(pathlib.Path(tempfile.mkdtemp()) / "results.csv")  # nothing run yet
     []
     """
-    if not os.path.exists(path):
+    if not os.path.exists(v.check_path(path, "path")):
         return []
     with open(path, newline="") as f:
         reader = csv.DictReader(f)

@@ -51,7 +51,10 @@ def mean_ranks(means):
     """
     from scipy.stats import rankdata
 
-    means = np.asarray(means, dtype=float)
+    try:
+        means = np.asarray(means, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"means must be a 2-D array of numbers (datasets x models); got {str(means)[:80]!r}.") from None
     if means.ndim != 2:
         raise ValueError(f"means must be a 2-D array (datasets x models); got shape {means.shape}.")
     complete = means[~np.isnan(means).any(axis=1)]

@@ -151,9 +151,13 @@ def diagonal_normal_log_density(z, mu, log_variance):
     ...                     standard_normal_log_density(z)))
     True
     """
-    check_tensor(z, "z")
-    check_tensor(mu, "mu")
-    check_tensor(log_variance, "log_variance")
+    shapes = [tuple(check_tensor(value, name).shape) for name, value in
+              (("z", z), ("mu", mu), ("log_variance", log_variance))]
+    try:
+        torch.broadcast_shapes(*shapes)
+    except RuntimeError:
+        raise ValueError(f"z, mu and log_variance must have shapes that broadcast together; got {shapes[0]}, "
+                         f"{shapes[1]} and {shapes[2]}.") from None
     return -0.5 * (LOG_2PI + log_variance + (z - mu).pow(2) * torch.exp(-log_variance)).sum(-1)
 
 

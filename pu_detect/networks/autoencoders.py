@@ -4,7 +4,7 @@ import math
 
 from torch import nn
 
-from .layers import _activation, _conv, mlp
+from .layers import _activation, _conv, check_sizes, mlp
 
 
 class MLPAutoencoder(nn.Module):
@@ -31,6 +31,8 @@ class MLPAutoencoder(nn.Module):
 
     def __init__(self, n_features, hidden_dims, latent_dim, bias_free=False):
         super().__init__()
+        n_features, hidden_dims, latent_dim = check_sizes(n_features=n_features, hidden_dims=hidden_dims,
+                                                          latent_dim=latent_dim)
         dims = (n_features, *hidden_dims, latent_dim)
         self.encoder = mlp(dims, bias_free=bias_free)
         self.decoder = mlp(dims[::-1], bias_free=bias_free)
@@ -60,6 +62,10 @@ class ConvAutoencoder(nn.Module):
 
     def __init__(self, input_shape, hidden_dims, latent_dim, bias_free=False, encoder_outputs=None):
         super().__init__()
+        if input_shape is None:
+            raise ValueError("input_shape must be a sequence of 3 integers >= 1; got None.")
+        input_shape, hidden_dims, latent_dim = check_sizes(input_shape=input_shape, hidden_dims=hidden_dims,
+                                                           latent_dim=latent_dim)
         self.input_shape = tuple(input_shape)
         channels, height, width = self.input_shape
         sizes = [(height, width)]

@@ -5,7 +5,8 @@ import math
 import torch
 from torch import nn
 
-from .layers import _conv
+from ..utils.validation import check_module, describe
+from .layers import _conv, check_sizes
 
 
 class Classifier(nn.Module):
@@ -27,6 +28,8 @@ class Classifier(nn.Module):
 
     def __init__(self, n_features, n_classes, hidden_dims, input_shape=None):
         super().__init__()
+        n_features, n_classes, hidden_dims, input_shape = check_sizes(
+            n_features=n_features, n_classes=n_classes, hidden_dims=hidden_dims, input_shape=input_shape)
         if input_shape is None:
             layers = []
             for d_in, d_out in zip((n_features, *hidden_dims[:-1]), hidden_dims):
@@ -62,6 +65,13 @@ class Ensemble(nn.Module):
 
     def __init__(self, members):
         super().__init__()
+        if isinstance(members, nn.Module) or not hasattr(members, "__iter__"):
+            raise TypeError(f"members must be a list of torch.nn.Module classifiers; got {describe(members)}.")
+        members = list(members)
+        if not members:
+            raise ValueError("members must hold at least one classifier; got an empty list.")
+        for i, member in enumerate(members):
+            check_module(member, f"members[{i}]")
         self.members = nn.ModuleList(members)
 
     def member_logits(self, x):

@@ -3,7 +3,8 @@
 import torch
 from torch import nn
 
-from .layers import mlp
+from ..utils.validation import check_module, describe
+from .layers import check_sizes, mlp
 
 
 class RowGAN(nn.Module):
@@ -23,6 +24,8 @@ class RowGAN(nn.Module):
 
     def __init__(self, n_features, noise_dim, hidden_dims, output_range=None):
         super().__init__()
+        n_features, noise_dim, hidden_dims = check_sizes(n_features=n_features, noise_dim=noise_dim,
+                                                         hidden_dims=hidden_dims)
         self.noise_dim = noise_dim
         self.output_range = None if output_range is None else tuple(float(b) for b in output_range)
         self.generator = mlp((noise_dim, *hidden_dims, n_features))
@@ -59,6 +62,13 @@ class ClassifierWithGAN(nn.Module):
 
     def __init__(self, classifier, gan):
         super().__init__()
+        for name, value in (("classifier", classifier), ("gan", gan)):
+            check_module(value, name)
+        if not all(isinstance(getattr(classifier, part, None), nn.Module) for part in ("features", "head")):
+            raise TypeError(f"classifier must be a network with features and head modules (as Classifier); "
+                            f"got {describe(classifier)}.")
+        if not isinstance(gan, RowGAN):
+            raise TypeError(f"gan must be a RowGAN; got {describe(gan)}.")
         self.features, self.head = classifier.features, classifier.head
         self.gan = gan
 

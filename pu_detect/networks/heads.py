@@ -21,7 +21,7 @@ logits) and MMC (``pu_detect.losses.mmc_loss``) objectives.
 import torch
 from torch import nn
 
-from ..utils.validation import check_float, check_int, check_module, check_option, describe
+from ..utils.validation import check_float, check_int, check_module, check_option, check_tensor, describe
 
 HEADS = ("linear", "tanh", "bounded", "max_mahalanobis")
 
@@ -35,6 +35,8 @@ def bounded_logit(z, bound=1.0):
     >>> bounded_logit(torch.tensor([0.0, 2.0, 4.0, -2.0]))
     tensor([ 0.0000,  1.0000,  0.8000, -1.0000])
     """
+    check_tensor(z, "z")
+    check_float(bound, "bound", 0.0, float("inf"))
     return z / (1 + (z / (2 * bound)) ** 2)
 
 
@@ -52,7 +54,7 @@ class LogitBound(nn.Module):
         super().__init__()
         if kind not in ("tanh", "bounded"):
             raise ValueError(f"kind must be 'tanh' or 'bounded'; got {kind!r}.")
-        self.kind, self.bound = kind, float(bound)
+        self.kind, self.bound = kind, check_float(bound, "bound", 0.0, float("inf"))
 
     def forward(self, z):
         if self.kind == "tanh":

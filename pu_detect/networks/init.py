@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from ..utils.validation import check_module, describe
+from ..utils.validation import check_device, check_generator, check_module, describe
 
 
 def init_parameters(module, generator):
@@ -27,8 +27,7 @@ def init_parameters(module, generator):
     True
     """
     check_module(module, "module")
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator; got {describe(generator)}.")
+    check_generator(generator)
     for layer in module.modules():
         if callable(getattr(layer, "reset_buffers", None)):
             layer.reset_buffers()
@@ -60,8 +59,13 @@ def build(factory, generator, device="cpu"):
     >>> next(net.parameters()).device.type
     'cpu'
     """
+    if not callable(factory):
+        raise TypeError(f"factory must be a callable that returns a torch.nn.Module; got {describe(factory)}.")
+    check_generator(generator)
+    device = check_device(device)
     with torch.device("meta"):
         module = factory()
+    check_module(module, "factory()")
     n_parameters = sum(p.numel() for p in module.parameters())
     if n_parameters > MAX_PARAMETERS:
         raise ValueError(f"The network would have {n_parameters:,} parameters, more than {MAX_PARAMETERS:,}: "

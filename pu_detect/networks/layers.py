@@ -2,6 +2,34 @@
 
 from torch import nn
 
+from ..utils.validation import check_int, check_int_tuple
+
+
+def check_sizes(**sizes):
+    """Check a network's size arguments by their names; return them in order.
+
+    Names ending in ``dims`` or ``widths``: a sequence of integers >= 1 (may be
+    empty); ``input_shape``: None or ``(C, H, W)``; any other: an integer >= 1.
+
+    Examples
+    --------
+    >>> check_sizes(n_features=4, hidden_dims=[8])
+    (4, (8,))
+    >>> check_sizes(n_features=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_features must be an integer >= 1; got 0.
+    """
+    checked = []
+    for name, value in sizes.items():
+        if name.endswith(("dims", "widths")):
+            checked.append(check_int_tuple(value, name))
+        elif name == "input_shape":
+            checked.append(None if value is None else check_int_tuple(value, name, length=3))
+        else:
+            checked.append(check_int(value, name))
+    return tuple(checked)
+
 
 def _activation(bias_free):
     # The bias-free (SVDD) networks follow Ruff et al.: LeakyReLU after BatchNorm without affine terms.
@@ -23,6 +51,7 @@ def mlp(dims, *, bias_free=False):
       (2): Linear(in_features=8, out_features=2, bias=True)
     )
     """
+    dims = check_int_tuple(dims, "dims")
     layers = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
         layers.append(nn.Linear(d_in, d_out, bias=not bias_free))

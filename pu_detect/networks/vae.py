@@ -13,9 +13,9 @@ import math
 import torch
 from torch import nn
 
-from ..utils.validation import check_int
+from ..utils.validation import check_float, check_int, check_option
 from .autoencoders import ConvAutoencoder
-from .layers import mlp
+from .layers import check_sizes, mlp
 
 #: The Gaussian decoder's log-variance is kept in [MIN_LOG_VARIANCE, MAX_LOG_VARIANCE]
 #: (a standard deviation of 0.01 to 100): a constant feature would otherwise drive
@@ -60,6 +60,8 @@ class DensityRatio(nn.Module):
 
     def __init__(self, latent_dim, hidden_dims, dropout=0.2):
         super().__init__()
+        latent_dim, hidden_dims = check_sizes(latent_dim=latent_dim, hidden_dims=hidden_dims)
+        check_float(dropout, "dropout", 0.0, 1.0, low_inclusive=True)
         layers = []
         for d_in, d_out in zip((latent_dim, *hidden_dims[:-1]), hidden_dims):
             layers += [nn.Linear(d_in, d_out), nn.Tanh()]
@@ -109,8 +111,11 @@ class VariationalAutoencoder(nn.Module):
     def __init__(self, n_features, hidden_dims, latent_dim, likelihood, input_shape=None,
                  density_ratio_dims=None, n_importance_samples=10):
         super().__init__()
+        n_features, hidden_dims, latent_dim, input_shape, n_importance_samples = check_sizes(
+            n_features=n_features, hidden_dims=hidden_dims, latent_dim=latent_dim, input_shape=input_shape,
+            n_importance_samples=n_importance_samples)
         self.latent_dim = latent_dim
-        self.likelihood = likelihood
+        self.likelihood = check_option(likelihood, "likelihood", ("bernoulli", "gaussian"))
         if input_shape is None:
             self.encoder = mlp((n_features, *hidden_dims, 2 * latent_dim))
             self.decoder = mlp((latent_dim, *hidden_dims[::-1], n_features))
@@ -199,6 +204,8 @@ class ClassVAEs(nn.Module):
     def __init__(self, n_features, n_classes, hidden_dims, latent_dim, input_shape=None, n_prior_samples=1000,
                  inference_steps=50, inference_lr=0.05, radius=5.0, beta=1.0, output_range=(0.0, 1.0)):
         super().__init__()
+        n_classes, n_prior_samples, inference_steps = check_sizes(
+            n_classes=n_classes, n_prior_samples=n_prior_samples, inference_steps=inference_steps)
         self.output_range = None if output_range is None else tuple(float(b) for b in output_range)
         self.class_vaes = nn.ModuleList([VariationalAutoencoder(n_features, hidden_dims, latent_dim, "bernoulli",
                                                                 input_shape) for _ in range(n_classes)])

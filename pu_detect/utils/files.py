@@ -5,6 +5,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .validation import check_path
+
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb", **options):
@@ -23,9 +25,7 @@ def atomic_write(path, mode="wb", **options):
     >>> (folder / "a.txt").read_text()
     'kept'
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or os.PathLike); got {type(path).__name__}.")
-    path = Path(path)
+    path = Path(check_path(path, "path"))
     handle = tempfile.NamedTemporaryFile(mode, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
                                          delete=False, **options)
     try:

@@ -267,6 +267,22 @@ def test_benchmark_functions_and_model_files_name_a_wrong_argument(tmp_path):
         benchmark.fit_on_split(Autoencoder(), (X_TAB, Y_TAB), True)
     with pytest.raises(ValueError, match=r"means must be a 2-D array \(datasets x models\)"):
         benchmark.mean_ranks([0.5, 0.7])
+    with pytest.raises(ValueError, match=r"means must be a 2-D array of numbers"):
+        benchmark.mean_ranks([["a", 0.7]])
+    with pytest.raises(FileNotFoundError, match="data_dir must be a folder of .npz datasets; got '.*nowhere'"):
+        benchmark.find_datasets(tmp_path / "nowhere")  # before: an empty list, read as "no datasets"
+    with pytest.raises(TypeError, match=r"data_dir must be a file path \(str or os.PathLike\); got NoneType"):
+        benchmark.find_datasets(None)
+    with pytest.raises(TypeError, match=r"dataset must be a file path \(str or os.PathLike\); got int"):
+        benchmark.dataset_name(3)
+    with pytest.raises(TypeError, match="names must be a list of dataset names or paths; got str"):
+        benchmark.resolve_names("thyroid", None)
+    with pytest.raises(TypeError, match=r"names\[1\] must be a file path"):
+        benchmark.resolve_names(["thyroid", None], None)
+    with pytest.raises(TypeError, match=r"path must be a file path \(str or os.PathLike\); got int"):
+        benchmark.read_results(3)
+    with pytest.raises(TypeError, match="rows must be a list of result rows"):
+        benchmark.plot("results.csv", tmp_path)
     with pytest.raises(ValueError, match=r"rows\[0\] must be a result row with the columns \['dataset', 'model', "
                                          r"'status', 'roc_auc', 'average_precision'\]; missing \['roc_auc'"):
         benchmark.summarise([dict(dataset="a", model="IForest", status="ok", average_precision=0.5)])

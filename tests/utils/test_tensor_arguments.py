@@ -11,6 +11,8 @@ import torch
 from pu_detect import attacks
 from pu_detect.adversarial import class_indices, kdensity_score
 from pu_detect.engine import as_tensor, inference_batch_size, predict_batched, predict_float64
+from pu_detect import networks
+from pu_detect.losses import diagonal_normal_log_density
 from pu_detect.networks import init_parameters, max_mahalanobis_centres, with_head
 
 NET = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 5))
@@ -117,6 +119,39 @@ def test_network_builders_name_their_arguments():
         max_mahalanobis_centres(torch.tensor([3]), 2)
     with pytest.raises(ValueError, match="radius must be a real number"):
         max_mahalanobis_centres(3, 2, radius=-1.0)
+
+
+NETWORK_CASES = [  # before: an error from inside torch's layers, or none at all
+    (lambda: networks.MLPAutoencoder(None, (8,), 2), ValueError, "n_features must be an integer >= 1; got None"),
+    (lambda: networks.MLPAutoencoder(4, "ab", 2), ValueError, "hidden_dims must be a sequence of integers >= 1"),
+    (lambda: networks.autoencoder(4, (8,), 0), ValueError, "latent_dim must be an integer >= 1; got 0"),
+    (lambda: networks.ConvAutoencoder((1, 8), (4,), 2), ValueError, "input_shape must be a sequence of 3 integers"),
+    (lambda: networks.Classifier(4, 0, (8,)), ValueError, "n_classes must be an integer >= 1; got 0"),
+    (lambda: networks.RowGAN(4, -1, (8,)), ValueError, "noise_dim must be an integer >= 1; got -1"),
+    (lambda: networks.ResNetClassifier(None, 10), ValueError, "input_shape must be a sequence of 3 integers"),
+    (lambda: networks.ResNetClassifier((1, 8, 8), 10, units_per_stage=0), ValueError, "units_per_stage must be"),
+    (lambda: networks.VariationalAutoencoder(4, (8,), 2, "poisson"), ValueError, "likelihood must be one of"),
+    (lambda: networks.DensityRatio(2, (8,), dropout=2.0), ValueError, r"dropout must be a real number in \[0.0, 1.0\)"),
+    (lambda: networks.ClassVAEs(4, 0, (8,), 2), ValueError, "n_classes must be an integer >= 1; got 0"),
+    (lambda: networks.Ensemble([1, 2]), TypeError, r"members\[0\] must be a torch.nn.Module; got int 1"),
+    (lambda: networks.Ensemble([]), ValueError, "members must hold at least one classifier"),
+    (lambda: networks.ClassifierWithGAN(None, None), TypeError, "classifier must be a torch.nn.Module; got NoneType"),
+    (lambda: networks.ClassifierWithGAN(networks.Classifier(4, 3, (8,)), NET), TypeError, "gan must be a RowGAN"),
+    (lambda: networks.mlp((4, 0)), ValueError, r"dims must be a sequence of integers >= 1; got \(4, 0\)"),
+    (lambda: networks.bounded_logit([1.0]), TypeError, "z must be a floating-point torch.Tensor; got list"),
+    (lambda: networks.LogitBound("tanh", 0.0), ValueError, r"bound must be a real number in \(0.0, inf\)"),
+    (lambda: networks.build(None, _generator()), TypeError, "factory must be a callable"),
+    (lambda: networks.build(lambda: NET, 0), TypeError, "generator must be a torch.Generator; got int 0"),
+    (lambda: networks.build(lambda: "net", _generator()), TypeError, r"factory\(\) must be a torch.nn.Module; got str"),
+    (lambda: diagonal_normal_log_density(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(4)), ValueError,
+     r"z, mu and log_variance must have shapes that broadcast together; got \(2, 3\), \(2, 4\) and \(4,\)"),
+]
+
+
+@pytest.mark.parametrize("make, error, match", NETWORK_CASES)
+def test_networks_name_a_wrong_size_or_part(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
 
 
 def test_engine_functions_name_their_arguments():

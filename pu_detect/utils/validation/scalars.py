@@ -1,12 +1,20 @@
 """Checks of scalar parameters: integers, reals in a range, options, tuples, devices, seeds."""
 
 import numbers
+import os
 
 import numpy as np
 
 
 def _fail(name, expected, value):
     raise ValueError(f"{name} must be {expected}; got {value!r}.")
+
+
+def check_path(value, name):
+    """Return ``value`` if it is a file-system path (``str`` or ``os.PathLike``)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike); got {type(value).__name__}.")
+    return value
 
 
 def check_int(value, name, min_value=1):

@@ -76,6 +76,13 @@ def check_class_indices(value, name, n_rows, rows_of, n_classes=None):
     return value
 
 
+def check_generator(value, name="generator"):
+    """Return ``value`` if it is a ``torch.Generator``."""
+    if not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator; got {describe(value)}.")
+    return value
+
+
 def check_module(value, name):
     """Return ``value`` if it is a ``torch.nn.Module``."""
     if not isinstance(value, torch.nn.Module):
