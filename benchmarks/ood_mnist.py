@@ -9,7 +9,8 @@ N(0.5, 1) clipped to [0, 1]; and sklearn's 1,797 8 x 8 digits (0-16 scaled to [0
 bilinearly. Arms (conv net 32/64 channels, 256 dense units, input_shape (1, 28, 28), --epochs epochs):
 cross-entropy + max-softmax (``ConfidenceDetector``) and + ``MahalanobisDetector``;
 ``ConfidenceCalibratedClassifier`` (joint GAN, beta 1, the paper's lr 2e-4) + max-softmax, also with the
-authors' step-size decay (x 0.1 after 60% of the epochs); RCE
+authors' step-size decay (x 0.1 after 60% of the epochs), and with ``outliers="synthetic"`` (out-of-distribution
+rows synthesised from each training batch, ``pu_detect.classifiers.synthetic_outliers``); RCE
 (``RCEClassifier``'s default ResNet-8) + ``KDensityDetector`` and ``NonMEDetector``. Metrics: TNR at
 TPR 95% (``pu_detect.metrics.tnr_at_tpr``), AUROC and AUPR with out-of-distribution as the positive
 class. Rows are appended to OUT.csv; finished (seed, arm) pairs are skipped on a rerun.
@@ -42,6 +43,11 @@ ARMS = {
     # The authors' schedule for their 100 epochs: the step size x 0.1 after epoch 60.
     "confidence-calibrated (GAN, lr x0.1 at 60%)": (
         lambda seed, epochs: ConfidenceCalibratedClassifier(epochs=epochs, lr_milestones=(0.6,), random_state=seed,
+                                                            **CONV),
+        {"max-softmax": ConfidenceDetector}),
+    # The library's synthesised outliers (features permuted, two classes' images averaged, patches shuffled).
+    "confidence-calibrated (synthetic)": (
+        lambda seed, epochs: ConfidenceCalibratedClassifier(outliers="synthetic", epochs=epochs, random_state=seed,
                                                             **CONV),
         {"max-softmax": ConfidenceDetector}),
     "RCE (ResNet-8)": (lambda seed, epochs: RCEClassifier(input_shape=(1, 28, 28), epochs=epochs, random_state=seed),
