@@ -3,7 +3,7 @@
 Usage: python benchmarks/pang_mnist.py OUT.csv [--part adp mmc] [--arms ...] [--seeds 0] [--n-eval 1000]
        [--n-costly 200] [--n-jsma 100] [--n-apgd 500] [--n-autoattack 100] [--cw-iterations 1000] [--epochs 30]
        [--at-epochs 10] [--n-train 7000] [--architecture conv|resnet] [--units-per-stage 1] [--optimizer auto|adam|sgd]
-       [--data-dir DIR]
+       [--shift-augmentation 0.0] [--data-dir DIR]
 
 Per seed: the 7,000 / 3,000 split of the MNIST test set (stratified); accuracy (%) on adversarial versions of the
 first test images (all of them, clean errors included, as the paper's table counts). ``--n-train`` trains on a
@@ -11,7 +11,8 @@ stratified subsample of the 7,000 training images (the same test images): what t
 ``--architecture resnet`` gives every network the library's pre-activation ResNet (``--units-per-stage`` units per
 stage: 1 is ResNet-8, 3 the ADP paper's ResNet-20) in place of each estimator's default conv net: what the network
 does. ``--optimizer adam`` trains a ResNet with Adam at 1e-3 and no weight decay (the ADP authors' optimiser) in
-place of the ResNet's default SGD recipe: what the recipe does.
+place of the ResNet's default SGD recipe: what the recipe does. ``--shift-augmentation 0.1`` translates each
+training image by up to 10% of its size (the authors' shift augmentation): what the augmentation does.
 
 ``adp``: three ensembles of three of the library's default conv nets, trained jointly
 (``ADPEnsembleClassifier``): the baseline (alpha 0, beta 0), ADP_{2,0} and ADP_{2,0.5}. The attacks of the ADP
@@ -111,7 +112,7 @@ def mmc_cells(args, seed):
 
 def make(part, arm, seed, args):
     network = dict(input_shape=(1, 28, 28), architecture=args.architecture, units_per_stage=args.units_per_stage,
-                   optimizer=args.optimizer)
+                   optimizer=args.optimizer, shift_augmentation=args.shift_augmentation)
     if part == "adp":
         return ADPEnsembleClassifier(epochs=args.epochs, random_state=seed, **network, **ADP_ARMS[arm])
     options = MMC_ARMS[arm]
@@ -140,6 +141,8 @@ def main():
     parser.add_argument("--units-per-stage", type=int, default=1, help="ResNet units per stage (--architecture resnet)")
     parser.add_argument("--optimizer", default="auto", choices=["auto", "adam", "sgd"],
                         help="each estimator's optimizer (auto: Adam for the conv nets, SGD for the ResNet)")
+    parser.add_argument("--shift-augmentation", type=float, default=0.0,
+                        help="random training shifts, as a fraction of the image size (the authors': 0.1)")
     parser.add_argument("--summary", action="store_true", help="print the tables of OUT.csv and stop")
     args = parser.parse_args()
     if args.n_train is not None and not 10 <= args.n_train <= 7000:

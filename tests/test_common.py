@@ -17,8 +17,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from helpers import (ADVERSARIAL, ADVERSARIAL_CONFIGS, CLASSIFIER_CONFIGS, CLASSIFIERS, DETECTOR_CONFIGS,
-                     ESTIMATORS, SELECTION, SELECTION_CONFIGS, SEMI_SUPERVISED, frozen_classifier, ids)
+from helpers import (ADVERSARIAL, ADVERSARIAL_CONFIGS, CLASSIFIER_CONFIGS, CLASSIFIER_VARIANTS, CLASSIFIERS,
+                     DETECTOR_CONFIGS, ESTIMATORS, SELECTION, SELECTION_CONFIGS, SEMI_SUPERVISED, frozen_classifier, ids)
 
 from pu_detect.utils.discovery import all_estimators
 
@@ -50,7 +50,7 @@ def test_every_public_estimator_is_configured():
         all_estimators("regressor")
 
 
-@parametrize_with_checks(CLASSIFIERS)
+@parametrize_with_checks(CLASSIFIERS + CLASSIFIER_VARIANTS)
 def test_classifiers_sklearn_compatible(estimator, check):
     check(estimator)
 

@@ -77,7 +77,7 @@ class ABSClassifier(BaseNeuralClassifier):
     lr : float or None, default=None
         ``None``: 3e-3, the authors' Adam step size.
     weight_decay, optimizer, momentum, lr_milestones, validation_fraction, n_iter_no_change, device,
-    random_state, verbose, flush_subnormals
+    random_state, verbose, flush_subnormals, shift_augmentation
         As in ``pu_detect.RCEClassifier``.
 
     Attributes
@@ -143,6 +143,7 @@ class ABSClassifier(BaseNeuralClassifier):
         random_state=None,
         verbose=0,
         flush_subnormals=True,
+        shift_augmentation=0.0,
     ):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
@@ -169,6 +170,7 @@ class ABSClassifier(BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.flush_subnormals = flush_subnormals
+        self.shift_augmentation = shift_augmentation
 
     def fit(self, X, y):
         """Fit one VAE per class on rows ``X`` (inside ``clip``) with class labels ``y``; returns ``self``."""

@@ -12,7 +12,7 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..engine import as_tensor, predict_float64, step_decay, train
+from ..engine import as_tensor, predict_float64, shift_images, step_decay, train
 from ..engine.optim import OPTIMIZERS
 from ..networks import Classifier, ResNetClassifier, build
 from ..persistence import PersistenceMixin
@@ -73,6 +73,7 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
         "optimizer": lambda x: v.check_option(x, "optimizer", ("auto", *OPTIMIZERS)),
         "momentum": lambda x: v.check_float(x, "momentum", 0.0, 1.0, low_inclusive=True),
         "lr_milestones": lambda x: v.check_milestones(x, allow_auto=True),
+        "shift_augmentation": lambda x: v.check_float(x, "shift_augmentation", 0.0, 0.5, low_inclusive=True),
     }
 
     def fit(self, X, y):
@@ -108,6 +109,9 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             v._fail("y", "class labels of at least 2 classes", f"1 class ({self.classes_[0]!r})")
         n_features = X.shape[1]
         v.check_input_shape_fits(self.input_shape, params.input_shape, n_features)
+        if params.shift_augmentation and params.input_shape is None:
+            v._fail("input_shape", f"the (C, H, W) shape of the images with shift_augmentation="
+                    f"{params.shift_augmentation}", None)
         generator = torch.Generator().manual_seed(params.random_state)
         self.module_ = build(lambda: self._make_module(n_features, params), generator, params.device)
         self._prepare_module(params)
@@ -120,6 +124,10 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             x, t = batch["rows"]
             return loss(module, x, t, generator, **{name: batch[name] for name in extra})
 
+        def shifted(module, batch, generator):
+            x, t = batch["rows"]
+            return {**batch, "rows": (shift_images(x, params.input_shape, params.shift_augmentation, generator), t)}
+
         optimizer, lr, weight_decay, milestones = self._training_recipe(params)
         self.history_ = train(
             self.module_, objective, {"rows": data, **extra}, epochs=params.epochs,
@@ -129,6 +137,7 @@ class BaseNeuralClassifier(PersistenceMixin, ClassifierMixin, BaseEstimator):
             optimizer=optimizer, momentum=params.momentum,
             lr_schedule=None if milestones is None else step_decay(params.epochs, milestones),
             verbose=params.verbose, description=self._description(params),
+            batch_transform=shifted if params.shift_augmentation else None,
         )
         return self
 

@@ -147,7 +147,7 @@ class ConfidenceCalibratedClassifier(NetworkChoice, BaseNeuralClassifier):
     lr : float or None, default=None
         ``None``: 2e-4, the paper's step size for all three networks.
     weight_decay, optimizer, momentum, lr_milestones, validation_fraction, n_iter_no_change, device,
-    random_state, verbose, flush_subnormals
+    random_state, verbose, flush_subnormals, shift_augmentation
         As in ``pu_detect.RCEClassifier``.
 
     Attributes
@@ -206,6 +206,7 @@ class ConfidenceCalibratedClassifier(NetworkChoice, BaseNeuralClassifier):
         random_state=None,
         verbose=0,
         flush_subnormals=True,
+        shift_augmentation=0.0,
     ):
         self.beta = beta
         self.outliers = outliers
@@ -229,6 +230,7 @@ class ConfidenceCalibratedClassifier(NetworkChoice, BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.flush_subnormals = flush_subnormals
+        self.shift_augmentation = shift_augmentation
 
     def fit(self, X, y, X_out=None):
         """Fit on rows ``X`` with class labels ``y``.

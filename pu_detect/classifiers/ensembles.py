@@ -35,7 +35,7 @@ class ADPEnsembleClassifier(NetworkChoice, BaseNeuralClassifier):
         The training attack, as in ``pu_detect.RobustClassifier``.
     hidden_dims, input_shape, architecture, units_per_stage, epochs, batch_size, lr, weight_decay,
     optimizer, momentum, lr_milestones, validation_fraction, n_iter_no_change, device, random_state,
-    verbose, flush_subnormals
+    verbose, flush_subnormals, shift_augmentation
         Each member's network and the training, as in ``pu_detect.RobustClassifier``.
 
     Attributes
@@ -96,6 +96,7 @@ class ADPEnsembleClassifier(NetworkChoice, BaseNeuralClassifier):
         random_state=None,
         verbose=0,
         flush_subnormals=True,
+        shift_augmentation=0.0,
     ):
         self.n_members = n_members
         self.alpha = alpha
@@ -124,6 +125,7 @@ class ADPEnsembleClassifier(NetworkChoice, BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.flush_subnormals = flush_subnormals
+        self.shift_augmentation = shift_augmentation
 
     def fit(self, X, y):
         """Fit the members jointly on rows ``X`` with class labels ``y``.

@@ -68,6 +68,12 @@ class RCEClassifier(NetworkChoice, BaseNeuralClassifier):
     flush_subnormals : bool, default=True
         Treat subnormal floats as zero on the calling thread while training
         (the setting is restored afterwards); see ``pu_detect.Autoencoder``.
+    shift_augmentation : float in [0, 0.5), default=0.0
+        Translate each training image by a random whole number of pixels, up
+        to this fraction of its height and width (edges replicated; drawn
+        afresh each batch from the training generator,
+        ``pu_detect.engine.shift_images``); needs ``input_shape``. 0: no
+        augmentation. Pang et al. train with 0.1.
 
     Attributes
     ----------
@@ -113,6 +119,7 @@ class RCEClassifier(NetworkChoice, BaseNeuralClassifier):
         optimizer="auto",
         momentum=0.9,
         lr_milestones="auto",
+        shift_augmentation=0.0,
     ):
         self.loss = loss
         self.hidden_dims = hidden_dims
@@ -127,6 +134,7 @@ class RCEClassifier(NetworkChoice, BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.flush_subnormals = flush_subnormals
+        self.shift_augmentation = shift_augmentation
         self.architecture = architecture
         self.units_per_stage = units_per_stage
         self.optimizer = optimizer

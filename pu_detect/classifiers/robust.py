@@ -175,7 +175,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         52.1% in 20.
     epochs : int, default=30
     batch_size, lr, weight_decay, optimizer, momentum, lr_milestones,
-    validation_fraction, n_iter_no_change, device, random_state, verbose, flush_subnormals
+    validation_fraction, n_iter_no_change, device, random_state, verbose, flush_subnormals, shift_augmentation
         As in ``pu_detect.RCEClassifier``.
 
     Attributes
@@ -243,6 +243,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         random_state=None,
         verbose=0,
         flush_subnormals=True,
+        shift_augmentation=0.0,
     ):
         self.loss = loss
         self.head = head
@@ -273,6 +274,7 @@ class RobustClassifier(NetworkChoice, BaseNeuralClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.flush_subnormals = flush_subnormals
+        self.shift_augmentation = shift_augmentation
 
     def fit(self, X, y):
         """Fit on rows ``X`` (inside ``clip`` when training adversarially) with class labels ``y``.

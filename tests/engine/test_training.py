@@ -252,3 +252,40 @@ def test_verbose_leaves_a_one_line_summary(capsys):
     assert capsys.readouterr().err == ""
     with pytest.raises(ValueError, match="verbose must be an integer >= 0"):
         Autoencoder(verbose=-1).fit(X)
+
+
+def _shifted_by_hand(image, dy, dx):
+    """``image`` (H, W) moved dy rows down and dx columns right, edge pixels repeated."""
+    height, width = image.shape
+    rows = np.clip(np.arange(height) - dy, 0, height - 1)
+    cols = np.clip(np.arange(width) - dx, 0, width - 1)
+    return image[np.ix_(rows, cols)]
+
+
+def test_shift_images_moves_whole_images_and_repeats_the_edges():
+    from pu_detect.engine import shift_images
+
+    x = torch.randperm(2 * 16 * 40, generator=torch.Generator().manual_seed(0)).float().reshape(40, 32)
+    out = shift_images(x, (2, 4, 4), 0.25, torch.Generator().manual_seed(1))  # up to one pixel either way
+    seen = set()
+    for row, original in zip(out.numpy(), x.numpy()):
+        images, source = row.reshape(2, 4, 4), original.reshape(2, 4, 4)
+        matches = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                   if all(np.array_equal(images[c], _shifted_by_hand(source[c], dy, dx)) for c in range(2))]
+        assert len(matches) == 1  # one shift, the same for both channels
+        seen.add(matches[0])
+    assert len(seen) == 9  # every shift in -1..1 x -1..1 drawn over 40 images
+    np.testing.assert_array_equal(out, shift_images(x, (2, 4, 4), 0.25, torch.Generator().manual_seed(1)))
+    assert shift_images(x, (2, 4, 4), 0.0, torch.Generator()) is x
+
+
+def test_shift_images_names_a_wrong_argument():
+    from pu_detect.engine import shift_images
+
+    x, generator = torch.zeros(2, 16), torch.Generator()
+    with pytest.raises(ValueError, match=r"image_shape must be a \(C, H, W\) shape of x's 16 features"):
+        shift_images(x, (1, 3, 3), 0.1, generator)
+    with pytest.raises(ValueError, match=r"max_shift must be a real number in \[0.0, 0.5\)"):
+        shift_images(x, (1, 4, 4), 0.5, generator)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        shift_images(x, (1, 4, 4), 0.1, None)
