@@ -36,16 +36,16 @@ CLASSIFIER_CONFIGS = {
     # sklearn's check data are not in [0, 1]: linear decoders (clip=None), and a softmax scale for their
     # per-feature losses (with MNIST's 440 every exp(-440 l) underflows to 0 there and all classes tie);
     # tests/classifiers/test_abs.py covers the defaults.
-    "ABSClassifier": dict(clip=None, softmax_scale=1.0, hidden_dims=(8,), latent_dim=2, n_prior_samples=20, inference_steps=2, epochs=40,
+    "ABSClassifier": dict(clip=None, softmax_scale=1.0, hidden_dims=(8,), latent_dim=2, n_prior_samples=20, inference_steps=2, epochs=20,
                           batch_size=16, lr=1e-2, random_state=0),
-    "ADPEnsembleClassifier": dict(n_members=2, hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
+    "ADPEnsembleClassifier": dict(n_members=2, hidden_dims=(16,), epochs=20, batch_size=16, lr=1e-2, random_state=0),
     # sklearn's check data are not inside clip, so the generator's rows are unbounded here.
     "ConfidenceCalibratedClassifier": dict(hidden_dims=(16,), gan_hidden_dims=(8,), noise_dim=4, clip=None,
-                                           epochs=40, batch_size=16, lr=1e-2, random_state=0),
-    "RCEClassifier": dict(hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2, random_state=0),
+                                           epochs=20, batch_size=16, lr=1e-2, random_state=0),
+    "RCEClassifier": dict(hidden_dims=(16,), epochs=20, batch_size=16, lr=1e-2, random_state=0),
     # sklearn's check data are not inside clip, so its checks run the standard-training path;
     # tests/classifiers/test_robust.py covers adversarial training.
-    "RobustClassifier": dict(loss="sovr", head="bounded", hidden_dims=(16,), epochs=40, batch_size=16, lr=1e-2,
+    "RobustClassifier": dict(loss="sovr", head="bounded", hidden_dims=(16,), epochs=20, batch_size=16, lr=1e-2,
                              random_state=0),
 }
 #: The adversarial detectors, each over ``frozen_classifier()``.
