@@ -59,9 +59,7 @@ def synthetic_outliers(x, target, generator, image_shape=None):
     v.check_class_indices(target, "target", len(x), "x")
     v.check_generator(generator)
     if image_shape is not None:
-        image_shape = v.check_int_tuple(image_shape, "image_shape", length=3)
-        if int(np.prod(image_shape)) != x.shape[1]:
-            v._fail("image_shape", f"a (C, H, W) shape of x's {x.shape[1]} features", f"{image_shape}")
+        image_shape = v.check_image_shape(image_shape, x.shape[1])
     n, device = len(x), x.device
     permuted = x.gather(1, torch.rand(x.shape, generator=generator).argsort(1).to(device))
     partner = torch.randperm(n, generator=generator).to(device)

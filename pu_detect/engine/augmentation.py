@@ -38,9 +38,7 @@ def shift_images(x, image_shape, max_shift, generator):
             [4., 5., 5.]])
     """
     v.check_tensor(x, "x", dim=2)
-    channels, height, width = v.check_int_tuple(image_shape, "image_shape", length=3)
-    if channels * height * width != x.shape[1]:
-        v._fail("image_shape", f"a (C, H, W) shape of x's {x.shape[1]} features", image_shape)
+    channels, height, width = v.check_image_shape(image_shape, x.shape[1])
     max_shift = v.check_float(max_shift, "max_shift", 0.0, 0.5, low_inclusive=True)
     v.check_generator(generator)
     m_h, m_w = round(max_shift * height), round(max_shift * width)

@@ -4,6 +4,7 @@ import math
 
 from torch import nn
 
+from ..utils.validation import check_int_tuple
 from .layers import _activation, _conv, check_sizes, mlp
 
 
@@ -62,10 +63,8 @@ class ConvAutoencoder(nn.Module):
 
     def __init__(self, input_shape, hidden_dims, latent_dim, bias_free=False, encoder_outputs=None):
         super().__init__()
-        if input_shape is None:
-            raise ValueError("input_shape must be a sequence of 3 integers >= 1; got None.")
-        input_shape, hidden_dims, latent_dim = check_sizes(input_shape=input_shape, hidden_dims=hidden_dims,
-                                                           latent_dim=latent_dim)
+        input_shape = check_int_tuple(input_shape, "input_shape", length=3)  # required here, not optional
+        hidden_dims, latent_dim = check_sizes(hidden_dims=hidden_dims, latent_dim=latent_dim)
         self.input_shape = tuple(input_shape)
         channels, height, width = self.input_shape
         sizes = [(height, width)]

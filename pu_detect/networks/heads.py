@@ -36,7 +36,11 @@ def bounded_logit(z, bound=1.0):
     tensor([ 0.0000,  1.0000,  0.8000, -1.0000])
     """
     check_tensor(z, "z")
-    check_float(bound, "bound", 0.0, float("inf"))
+    return _bounded_logit(z, check_float(bound, "bound", 0.0, float("inf")))
+
+
+def _bounded_logit(z, bound):
+    """``bounded_logit`` without the argument checks (``LogitBound`` checked ``bound`` once)."""
     return z / (1 + (z / (2 * bound)) ** 2)
 
 
@@ -59,7 +63,7 @@ class LogitBound(nn.Module):
     def forward(self, z):
         if self.kind == "tanh":
             return self.bound * torch.tanh(z / self.bound)
-        return bounded_logit(z, self.bound)
+        return _bounded_logit(z, self.bound)
 
     def extra_repr(self):
         return f"kind={self.kind!r}, bound={self.bound}"

@@ -10,6 +10,7 @@ per stage and widths 16/32/64 it is their ResNet-32 (64-d features).
 
 from torch import nn
 
+from ..utils.validation import check_int_tuple
 from .layers import check_sizes
 
 #: The residual networks' activation and BatchNorm epsilon, as in Pang et al.'s code.
@@ -57,10 +58,9 @@ class ResNetClassifier(nn.Module):
 
     def __init__(self, input_shape, n_classes, widths=(16, 32, 64), units_per_stage=5):
         super().__init__()
-        if input_shape is None:
-            raise ValueError("input_shape must be a sequence of 3 integers >= 1; got None.")
-        input_shape, n_classes, widths, units_per_stage = check_sizes(
-            input_shape=input_shape, n_classes=n_classes, widths=widths, units_per_stage=units_per_stage)
+        input_shape = check_int_tuple(input_shape, "input_shape", length=3)  # required here, not optional
+        n_classes, widths, units_per_stage = check_sizes(n_classes=n_classes, widths=widths,
+                                                         units_per_stage=units_per_stage)
         channels = input_shape[0]
         layers = [nn.Unflatten(1, tuple(input_shape)), nn.Conv2d(channels, widths[0], 3, padding=1, bias=False)]
         c_in = widths[0]

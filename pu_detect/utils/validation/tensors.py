@@ -2,7 +2,10 @@
 
 import numbers
 
+import numpy as np
 import torch
+
+from .scalars import _fail, check_int_tuple
 
 _KINDS = {
     "float": (lambda t: t.is_floating_point(), "a floating-point torch.Tensor"),
@@ -74,6 +77,14 @@ def check_class_indices(value, name, n_rows, rows_of, n_classes=None):
         raise ValueError(f"{name} must hold one class index {expected} per row of {rows_of} ({n_rows} rows); "
                          f"got {describe(value)}{values}.")
     return value
+
+
+def check_image_shape(value, n_features, name="image_shape"):
+    """Return ``value`` as a ``(C, H, W)`` tuple of positive ints whose product is ``n_features``."""
+    shape = check_int_tuple(value, name, length=3)
+    if int(np.prod(shape)) != n_features:
+        _fail(name, f"a (C, H, W) shape of x's {n_features} features", shape)
+    return shape
 
 
 def check_generator(value, name="generator"):
