@@ -43,6 +43,18 @@ MODELS = {
     # the authors' number of optimisation steps: 10 epochs of 60,000 images in batches of 128 (about 4,700),
     # here 87 epochs of the 7,000 training images (55 batches each, 4,785 steps)
     "ABS (MLP VAEs, 87 epochs)": lambda seed: ABSClassifier(epochs=87, random_state=seed),
+    # the authors train on augmented images (zoom, shear, skew, elastic distortion, each with probability 0.1);
+    # the library's augmentation is random shifts: of up to 1 pixel (0.05 of 28) or 3 pixels (0.1)
+    "ABS (MLP VAEs, shifts 0.05)": lambda seed: ABSClassifier(input_shape=(1, 28, 28), architecture="mlp",
+                                                              shift_augmentation=0.05, random_state=seed),
+    "ABS (MLP VAEs, shifts 0.1)": lambda seed: ABSClassifier(input_shape=(1, 28, 28), architecture="mlp",
+                                                             shift_augmentation=0.1, random_state=seed),
+    # both: the authors' number of steps on shifted images
+    "ABS (MLP VAEs, shifts 0.05, 87 epochs)": lambda seed: ABSClassifier(
+        input_shape=(1, 28, 28), architecture="mlp", shift_augmentation=0.05, epochs=87, random_state=seed),
+    # wider and deeper class VAEs (the authors' are conv nets)
+    "ABS (MLP VAEs, 512 hidden)": lambda seed: ABSClassifier(hidden_dims=(512,), random_state=seed),
+    "ABS (MLP VAEs, 256-256 hidden)": lambda seed: ABSClassifier(hidden_dims=(256, 256), random_state=seed),
 }
 ATTACKS = {"PGD-L2 eps 1.5": dict(eps=1.5, norm="l2"), "PGD-Linf eps 0.3": dict(eps=0.3, norm="linf")}
 

@@ -76,3 +76,19 @@ def test_binarize_and_input_range():
         ABSClassifier(epochs=1).fit(X * 2, y)
     with pytest.raises(ValueError, match="inference_steps"):
         ABSClassifier(inference_steps=-1).fit(X, y)
+
+
+def test_architecture_picks_the_class_vaes_and_mlp_takes_shift_augmentation():
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(size=(40, 64)), np.repeat([0, 1], 20)
+    small = dict(hidden_dims=(4,), latent_dim=2, n_prior_samples=10, inference_steps=1, epochs=2, random_state=0)
+    conv = ABSClassifier(input_shape=(1, 8, 8), **small).fit(X, y)
+    mlp = ABSClassifier(input_shape=(1, 8, 8), architecture="mlp", shift_augmentation=0.25, **small).fit(X, y)
+    has_conv = [any(isinstance(m, torch.nn.Conv2d) for m in clf.module_.modules()) for clf in (conv, mlp)]
+    assert has_conv == [True, False]
+    shifted = ABSClassifier(input_shape=(1, 8, 8), architecture="mlp", **small).fit(X, y)
+    assert not np.array_equal(shifted.predict_proba(X), mlp.predict_proba(X))  # the shifts changed the training
+    with pytest.raises(ValueError, match="input_shape must be the .* for architecture='conv'"):
+        ABSClassifier(architecture="conv", **small).fit(X, y)
+    with pytest.raises(ValueError, match="architecture"):
+        ABSClassifier(architecture="resnet", **small).fit(X, y)
