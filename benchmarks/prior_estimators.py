@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/prior_estimators.py OUT.csv [--data-dir DIR] [--seeds 0 1 2 3 4]
        [--labeled-fractions 0.1] [--max-rows 60000] [--classifiers smooth sklearn]
+       [--methods density_ratio bbe elkan_noto] [--n-repeats 3]
 
 For every ADBench set of --data-dir (default $PU_DETECT_DATA/adbench) and seed, splits it with
 ``pu_split`` and estimates the anomaly fraction of the unlabeled training rows with
@@ -37,6 +38,8 @@ def main():
     parser.add_argument("--labeled-fractions", nargs="+", type=float, default=[0.1])
     parser.add_argument("--max-rows", type=int, default=60000)
     parser.add_argument("--classifiers", nargs="+", choices=["smooth", "sklearn"], default=["smooth", "sklearn"])
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--n-repeats", type=int, default=3, help="cross-fits averaged per estimate")
     args = parser.parse_args()
     datasets = find_datasets(data_dir(parser, args), args.max_rows)
     done = set()
@@ -51,7 +54,7 @@ def main():
                 split = pu_split(*load_npz(path), labeled_fraction=fraction, random_state=seed)
                 unlabeled = split.y_pu == 0
                 truth = float(split.y_train[unlabeled].mean())
-                for kind, method in [(kind, method) for kind in args.classifiers for method in METHODS]:
+                for kind, method in [(kind, method) for kind in args.classifiers for method in args.methods]:
                     if (name, seed, fraction, kind, method) in done:
                         continue
                     classifier = None if kind == "smooth" else HistGradientBoostingClassifier(
@@ -60,7 +63,7 @@ def main():
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         estimate = estimate_prior(split.X_train[unlabeled], split.X_train[~unlabeled], seed, method,
-                                                  classifier)
+                                                  classifier, args.n_repeats)
                     row = dict(dataset=name, seed=seed, labeled_fraction=fraction, classifier=kind, method=method,
                                estimate=f"{estimate:.4f}", true_prior=f"{truth:.4f}",
                                n_labeled=int(split.y_pu.sum()), seconds=f"{time.perf_counter() - start:.1f}")

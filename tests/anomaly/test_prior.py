@@ -34,6 +34,20 @@ def test_few_labeled_anomalies_give_a_conservative_estimate():
     assert 0.1 - 0.03 <= estimate < 0.5  # the truth is 0.1; few labels err high, not low
 
 
+def test_repeated_cross_fits_are_averaged_and_steadier():
+    rng = np.random.default_rng(2)
+    X_u = np.vstack([rng.normal(size=(285, 4)), rng.normal(2.5, 1, size=(15, 4))])
+    X_a = rng.normal(2.5, 1, size=(4, 4))
+    with pytest.warns(UserWarning, match="only 4 labeled anomalies"):
+        single = [estimate_prior(X_u, X_a, random_state=s, n_repeats=1) for s in range(4)]
+        averaged = [estimate_prior(X_u, X_a, random_state=s) for s in range(4)]  # 3 cross-fits each
+        assert estimate_prior(X_u, X_a, random_state=0) == averaged[0]  # same seed, same estimate
+    assert len(set(single)) > 1  # the fold assignment moves one cross-fit's estimate
+    assert np.std(averaged) < np.std(single)
+    with pytest.raises(ValueError, match="n_repeats must be"):
+        estimate_prior(X_u, X_a, n_repeats=0)
+
+
 def test_fewer_than_two_labeled_anomalies_fall_back_with_warning():
     X_u = np.random.default_rng(0).normal(size=(100, 3))
     with pytest.warns(UserWarning, match="at least 2 labeled anomalies"):
