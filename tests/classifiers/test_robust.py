@@ -1,5 +1,7 @@
 """RobustClassifier: adversarial training works, seeds reproduce, the heads do what they claim, inputs are checked."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -32,9 +34,21 @@ def test_adversarial_training_raises_robust_accuracy(split, options):
     assert robust.score(X_test, y_test) > 0.75
 
 
+@pytest.mark.parametrize("head", ["tanh", "bounded"])
+def test_logistic_losses_on_tightly_bounded_logits_warn(split, head):
+    X, y, _, _ = split
+    base = dict(hidden_dims=(16,), epochs=1, head=head, random_state=0)
+    with pytest.warns(UserWarning, match=f"loss='ovr' on head='{head}' with logit_bound=1.0"):
+        RobustClassifier(loss="ovr", **base).fit(X[:100], y[:100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RobustClassifier(loss="ovr", logit_bound=5.0, **base).fit(X[:100], y[:100])
+        RobustClassifier(loss="ce", **base).fit(X[:100], y[:100])
+
+
 def test_same_seed_same_model(split):
     X, y, X_test, _ = split
-    options = dict(TINY, adversarial_training="pgd", eps=0.1, loss="sovr", head="bounded", epochs=3)
+    options = dict(TINY, adversarial_training="pgd", eps=0.1, loss="sovr", head="bounded", logit_bound=5.0, epochs=3)
     first = RobustClassifier(**options).fit(X, y).predict_proba(X_test)
     np.testing.assert_array_equal(first, RobustClassifier(**options).fit(X, y).predict_proba(X_test))
     other = RobustClassifier(**{**options, "random_state": 1}).fit(X, y).predict_proba(X_test)
@@ -44,8 +58,9 @@ def test_same_seed_same_model(split):
 @pytest.mark.parametrize("options, expected", [
     (dict(adversarial_training="pgd"), "sovr"), (dict(), "ce"), (dict(adversarial_training="trades"), "ce"),
     (dict(adversarial_training="pgd", head="max_mahalanobis"), "ce"),
+    (dict(adversarial_training="pgd", head="tanh"), "ce"), (dict(adversarial_training="pgd", head="bounded"), "ce"),
     (dict(adversarial_training="pgd", loss="ovr"), "ovr")])
-def test_auto_loss_is_sovr_for_pgd_training_only(split, options, expected):
+def test_auto_loss_is_sovr_for_pgd_training_on_the_linear_head_only(split, options, expected):
     X, y, X_test, _ = split
     base = dict(hidden_dims=(16,), epochs=1, eps=0.1, attack_steps=2, random_state=0)
     clf = RobustClassifier(**base, **options).fit(X[:300], y[:300])
