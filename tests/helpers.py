@@ -45,8 +45,9 @@ CLASSIFIER_CONFIGS = {
     "RCEClassifier": dict(hidden_dims=(16,), epochs=20, batch_size=16, lr=1e-2, random_state=0),
     # sklearn's check data are not inside clip, so its checks run the standard-training path;
     # tests/classifiers/test_robust.py covers adversarial training.
-    "RobustClassifier": dict(loss="sovr", head="bounded", hidden_dims=(16,), epochs=20, batch_size=16, lr=1e-2,
-                             random_state=0),
+    # logit_bound 5: the logistic losses need it on a bounded head (RobustClassifier warns below).
+    "RobustClassifier": dict(loss="sovr", head="bounded", logit_bound=5.0, hidden_dims=(16,), epochs=20,
+                             batch_size=16, lr=1e-2, random_state=0),
 }
 #: The adversarial detectors, each over ``frozen_classifier()``.
 ADVERSARIAL_CONFIGS = {"ConfidenceDetector": {}, "KDensityDetector": {}, "MahalanobisDetector": {},
