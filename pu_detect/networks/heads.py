@@ -11,7 +11,10 @@ this library's own function with that property:
 
 odd, of slope 1 at 0, bounded by ``b`` in absolute value, and reaching
 ``+-b`` at ``z = +-2 b`` (beyond which it decreases again), so the logit
-margin is largest at pre-logits of size ``2 b``.
+margin is largest at pre-logits of size ``2 b``. Measured against tanh
+(MNIST, PGD training with cross-entropy, 30 epochs, seeds 0-2): median
+pre-logit norm 6.5-6.8 against 14.7-17.8, and robust accuracy at or above
+tanh's in the mean under every attack (benchmarks/README.md).
 
 ``MaxMahalanobisHead`` gives logits ``-||z - mu_i||^2`` to fixed centres
 (Pang et al., ICML 2018 / ICLR 2020), for the MMLDA (cross-entropy on these
