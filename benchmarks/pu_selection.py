@@ -14,9 +14,16 @@ whole collection afterwards.
 With ``--estimator PUEnsemble``, fits ``PUEnsemble(cv=CV)`` instead and writes the PU ROC AUC on every
 fold and the test ROC AUC of its mean (``cv_mean``, ``test_mean``) and of each member alone, and the
 member its default rule selected (``selected``). Resumable: runs already in OUT.csv are skipped.
+
+``--rules BENCH.csv`` fits nothing: from the ``--estimator PUEnsemble`` rows of OUT.csv it prints, per
+rule for choosing between the mean and a member from the fold AUCs, the mean test ROC AUC and its paired
+difference from the model ``--against`` (default XGBOD) in BENCH.csv (``pu-detect bench`` rows at the same
+splits and labeled fraction): the default t-test at several levels, the best fold mean, each fixed choice,
+and the best of the three on each run's test set, a bound no rule from the folds can pass.
 """
 
 import argparse
+import csv
 import itertools
 import time
 from pathlib import Path
@@ -28,7 +35,7 @@ from _results import append_row, finished
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import PUEnsemble, PUSearchCV
-from pu_detect.anomaly.selection import _mean_percentile
+from pu_detect.anomaly.selection import _mean_percentile, _significant_winner
 from pu_detect.bench import find_datasets
 from pu_detect.datasets import load_npz, pu_split
 
@@ -50,7 +57,12 @@ def main():
     parser.add_argument("--max-rows", type=int, default=60000)
     parser.add_argument("--estimator", choices=["PUSearchCV", "PUEnsemble"], default="PUSearchCV")
     parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument("--rules", metavar="BENCH.csv", help="print the selection rules' table instead of fitting")
+    parser.add_argument("--against", default="XGBOD")
     args = parser.parse_args()
+    if args.rules:
+        print_rules(args.out, args.rules, args.against)
+        return
     torch.set_num_threads(1)
     datasets = find_datasets(data_dir(parser, args), args.max_rows)
     done = finished(args.out, "dataset", "seed")
@@ -101,6 +113,40 @@ def ensemble_row(split, seed, cv):
         row[f"cv_{name}"] = ";".join(f"{results[k][i]:.4f}" for k in folds)
         row[f"test_{name}"] = f"{roc_auc_score(split.y_test, scores[i]):.4f}"
     return row
+
+
+#: Rules choosing 0 (the mean) or a member (1, 2) from the fold AUCs (rows: mean, members; columns: folds).
+RULES = {f"t-test at {alpha:g}" + (" (the default)" if alpha == 0.05 else ""): (lambda a: lambda S: _significant_winner(S, a))(alpha)
+         for alpha in (0.025, 0.05, 0.1, 0.2)}
+RULES.update({"best fold mean": lambda S: int(np.argmax(S.mean(axis=1))), "always the mean": lambda S: 0,
+              "always PUAutoencoder": lambda S: 1, "always PUGradientBoosting": lambda S: 2})
+
+
+def print_rules(path, bench_path, against):
+    """The selection rules' mean test ROC AUC and paired difference from ``against``, as a markdown table."""
+    with open(bench_path, newline="") as handle:
+        reference = {(r["dataset"], r["seed"], float(r["labeled_fraction"])): float(r["roc_auc"])
+                     for r in csv.DictReader(handle) if r["model"] == against and r["status"] == "ok"}
+    with open(path, newline="") as handle:
+        rows = [r for r in csv.DictReader(handle)
+                if (r["dataset"], r["seed"], float(r["labeled_fraction"])) in reference]
+    if not rows:
+        raise SystemExit(f"no run of {path} has a {against} row in {bench_path} (same dataset, seed, labeled fraction)")
+    tests = np.array([[float(r[f"test_{n}"]) for n in ENSEMBLE] for r in rows])
+    baseline = np.array([reference[(r["dataset"], r["seed"], float(r["labeled_fraction"]))] for r in rows])
+    folds = [None if not r["cv_mean"] else np.array([[float(x) for x in r[f"cv_{n}"].split(";")] for n in ENSEMBLE])
+             for r in rows]
+    choices = {name: [0 if S is None and not name.startswith("always") else rule(S) for S in folds]
+               for name, rule in RULES.items()}
+    choices["best of the three on the test set (a bound)"] = list(tests.argmax(axis=1))
+    print(f"{len(rows)} runs with a {against} row\n")
+    print(f"| rule | mean ROC AUC | minus {against} (paired) | SE | runs where a member replaces the mean |")
+    print("|:--|--:|--:|--:|--:|")
+    for name, picks in choices.items():
+        chosen = tests[np.arange(len(rows)), picks]
+        difference = chosen - baseline
+        print(f"| {name} | {chosen.mean():.4f} | {difference.mean():+.4f} | "
+              f"{difference.std(ddof=1) / np.sqrt(len(rows)):.4f} | {int(np.count_nonzero(picks))} |")
 
 
 if __name__ == "__main__":
