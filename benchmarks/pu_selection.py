@@ -24,6 +24,7 @@ and the best of the three on each run's test set, a bound no rule from the folds
 
 import argparse
 import csv
+import functools
 import itertools
 import time
 from pathlib import Path
@@ -115,29 +116,33 @@ def ensemble_row(split, seed, cv):
     return row
 
 
-#: Rules choosing 0 (the mean) or a member (1, 2) from the fold AUCs (rows: mean, members; columns: folds).
-RULES = {f"t-test at {alpha:g}" + (" (the default)" if alpha == 0.05 else ""): (lambda a: lambda S: _significant_winner(S, a))(alpha)
-         for alpha in (0.025, 0.05, 0.1, 0.2)}
-RULES.update({"best fold mean": lambda S: int(np.argmax(S.mean(axis=1))), "always the mean": lambda S: 0,
-              "always PUAutoencoder": lambda S: 1, "always PUGradientBoosting": lambda S: 2})
+#: Rules choosing 0 (the mean) or a member (1, 2) from the fold AUCs (rows: mean, members; columns: folds);
+#: without folds (a single labeled anomaly) the mean, as ``PUEnsemble`` does.
+FOLD_RULES = {f"t-test at {alpha:g}" + (" (the default)" if alpha == 0.05 else ""):
+              functools.partial(_significant_winner, alpha=alpha) for alpha in (0.025, 0.05, 0.1, 0.2)}
+FOLD_RULES["best fold mean"] = lambda scores: int(np.argmax(scores.mean(axis=1)))
+#: Fixed choices, whatever the folds say.
+FIXED = {"always the mean": 0, "always PUAutoencoder": 1, "always PUGradientBoosting": 2}
 
 
 def print_rules(path, bench_path, against):
     """The selection rules' mean test ROC AUC and paired difference from ``against``, as a markdown table."""
+    def key(r):
+        return r["dataset"], r["seed"], float(r["labeled_fraction"])
+
     with open(bench_path, newline="") as handle:
-        reference = {(r["dataset"], r["seed"], float(r["labeled_fraction"])): float(r["roc_auc"])
-                     for r in csv.DictReader(handle) if r["model"] == against and r["status"] == "ok"}
+        reference = {key(r): float(r["roc_auc"]) for r in csv.DictReader(handle)
+                     if r["model"] == against and r["status"] == "ok"}
     with open(path, newline="") as handle:
-        rows = [r for r in csv.DictReader(handle)
-                if (r["dataset"], r["seed"], float(r["labeled_fraction"])) in reference]
+        rows = [r for r in csv.DictReader(handle) if key(r) in reference]
     if not rows:
         raise SystemExit(f"no run of {path} has a {against} row in {bench_path} (same dataset, seed, labeled fraction)")
     tests = np.array([[float(r[f"test_{n}"]) for n in ENSEMBLE] for r in rows])
-    baseline = np.array([reference[(r["dataset"], r["seed"], float(r["labeled_fraction"]))] for r in rows])
+    baseline = np.array([reference[key(r)] for r in rows])
     folds = [None if not r["cv_mean"] else np.array([[float(x) for x in r[f"cv_{n}"].split(";")] for n in ENSEMBLE])
              for r in rows]
-    choices = {name: [0 if S is None and not name.startswith("always") else rule(S) for S in folds]
-               for name, rule in RULES.items()}
+    choices = {name: [0 if scores is None else rule(scores) for scores in folds] for name, rule in FOLD_RULES.items()}
+    choices.update({name: [choice] * len(rows) for name, choice in FIXED.items()})
     choices["best of the three on the test set (a bound)"] = list(tests.argmax(axis=1))
     print(f"{len(rows)} runs with a {against} row\n")
     print(f"| rule | mean ROC AUC | minus {against} (paired) | SE | runs where a member replaces the mean |")
