@@ -178,7 +178,7 @@ def classifier_sharpness(classifier, X, y, *, eps=0.0, norm="l2", attack_steps=1
     >>> bool(attacked > clean > 0)  # the adversarial loss is sharper at the fitted weights
     True
     """
-    target = Target(classifier)
+    target = Target(classifier, "classifier")
     clip = check_clip(clip)
     x = check_rows(X, clip, target)
     labels = target.class_index(y, len(x))

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .adapter import TorchClassifier, class_indices, torch_classifier
+from .adapter import TorchClassifier, class_indices, wrap_classifier
 from ..losses.classification import _margin
 from ..utils import validation as v
 
@@ -27,12 +27,12 @@ class Target:
     """The classifier as float32 torch functions on a frozen eval-mode copy.
 
     ``Target(model).logits`` is a callable ``x -> logits`` that a tensor-level
-    attack core takes; adversarial training hands the cores its live
-    module's logits instead.
+    attack core takes (``name``: the parameter an error about ``model`` names);
+    adversarial training hands the cores its live module's logits instead.
     """
 
-    def __init__(self, model):
-        model = torch_classifier(model)
+    def __init__(self, model, name="model"):
+        model = wrap_classifier(model, None, name)
         self.module = copy.deepcopy(model.module).float().eval()
         for p in self.module.parameters():
             p.requires_grad_(False)

@@ -72,6 +72,11 @@ def torch_classifier(classifier, features=None):
     >>> model.logits(model.module, torch.zeros(2, 4)).shape, model.features is None
     (torch.Size([2, 3]), True)
     """
+    return wrap_classifier(classifier, features, "classifier")
+
+
+def wrap_classifier(classifier, features, name):
+    """``torch_classifier(classifier, features)``, whose error names the caller's parameter ``name``."""
     if isinstance(classifier, TorchClassifier):
         return classifier
     if features is not None and not callable(features):
@@ -91,7 +96,7 @@ def torch_classifier(classifier, features=None):
         classes = getattr(classifier, "classes_", None)
         classes = getattr(classifier, "classes_inferred_", None) if classes is None else classes
     else:
-        v._fail("classifier", "a fitted pu_detect classifier, skorch NeuralNetClassifier or torch.nn.Module",
+        v._fail(name, "a fitted pu_detect classifier, skorch NeuralNetClassifier or torch.nn.Module",
                 type(classifier).__name__)
     if features is None and isinstance(getattr(module, "features", None), torch.nn.Module):
         features = module_features

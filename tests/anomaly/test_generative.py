@@ -157,3 +157,55 @@ def test_prior_normaliser_estimate_is_the_log_mean_of_exp_t():
     vae.estimate_prior_normaliser(torch.Generator().manual_seed(1), n_samples=1000)
     assert float(vae.log_prior_normaliser) == pytest.approx(0.7, abs=1e-6)
     torch.testing.assert_close(vae.log_ratio(torch.zeros(5, 2)), torch.full((5,), 0.7))  # not subtracted
+
+
+class _ExactLogRatio(torch.nn.Module):
+    """T(z) = log q(z) / N(z; 0, 1) for q = N(3, 0.1^2) in one latent dimension: Z = E_N[exp T] = 1."""
+
+    def forward(self, z, generator=None):
+        z = z.squeeze(-1)
+        return -0.5 * ((z - 3.0) / 0.1) ** 2 - math.log(0.1) + 0.5 * z**2
+
+
+def _one_latent_vae():
+    return build(lambda: VariationalAutoencoder(2, (4,), 1, "gaussian", density_ratio_dims=(4,)),
+                 torch.Generator().manual_seed(0))
+
+
+def test_mixture_prior_normaliser_matches_quadrature():
+    vae = _one_latent_vae()
+    with torch.no_grad():
+        vae.density_ratio.output.weight.mul_(4.0)  # a T with bumps of several nats
+    z = torch.linspace(-12, 12, 200001)[:, None]
+    density = torch.exp(-0.5 * z.squeeze(1).double() ** 2 + vae.log_ratio(z).double()) / math.sqrt(2 * math.pi)
+    exact = math.log(torch.trapezoid(density, z.squeeze(1).double()).item())
+    assert abs(exact) > 0.5  # the case is not trivially Z = 1
+    mu, log_variance = torch.tensor([[2.0], [-1.0]]), torch.tensor([[-2.0], [-1.0]])
+    estimate = vae.mixture_prior_normaliser(mu, log_variance, torch.Generator().manual_seed(1))
+    assert float(estimate) == pytest.approx(exact, abs=0.02)
+
+
+def test_mixture_prior_normaliser_finds_the_narrow_posterior():
+    vae = _one_latent_vae()
+    vae.density_ratio = _ExactLogRatio()
+    mixture, plain = [], []
+    for seed in range(5):
+        mixture.append(float(vae.mixture_prior_normaliser(torch.tensor([[3.0]]), torch.tensor([[math.log(0.01)]]),
+                                                          torch.Generator().manual_seed(seed), n_samples=1000)))
+        vae.estimate_prior_normaliser(torch.Generator().manual_seed(seed), n_samples=1000)
+        plain.append(float(vae.log_prior_normaliser))
+    assert max(abs(value) for value in mixture) < 0.02  # every weight 2q / (N + q) is in [0, 2]
+    assert max(plain) - min(plain) > 1.0  # N(0, 1) draws alone rarely reach z = 3, then with a weight of ~900
+
+
+def test_detector_log_prior_normaliser():
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    standard = VAEDetector(epochs=2, random_state=0).fit(X)
+    assert standard.log_prior_normaliser(X) == 0.0
+    implicit = VAEDetector(latent_prior="implicit", epochs=2, density_ratio_epochs=1, random_state=0).fit(X)
+    first, again = implicit.log_prior_normaliser(X, 4096), implicit.log_prior_normaliser(X, 4096)
+    assert first == again and np.isfinite(first)
+    with pytest.raises(ValueError, match="n_samples"):
+        implicit.log_prior_normaliser(X, n_samples=1)
+    with pytest.raises(ValueError, match="features"):
+        implicit.log_prior_normaliser(X[:, :2])

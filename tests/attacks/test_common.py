@@ -132,6 +132,13 @@ def test_bad_step_parameters_are_named(name, undefended, rows):
         run(name, undefended, X[:2], y[:2], batch_size=0)
 
 
+@pytest.mark.parametrize("name", sorted(set(SPECS) - {"kdensity_cw"}))
+def test_a_model_that_is_no_classifier_is_named(name, rows):
+    X, y = rows
+    with pytest.raises(ValueError, match="^model must be a fitted pu_detect classifier"):
+        run(name, "not a model", X[:2], y[:2])
+
+
 def test_attacks_take_a_plain_torch_module(digits, undefended):
     X, y = digits
     plain = torch.nn.Sequential(undefended.module_.features, undefended.module_.head)
