@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from ..utils.validation import check_float, check_int, check_option
+from ..utils.validation import _fail, check_float, check_int, check_option, check_tensor
 from .autoencoders import ConvAutoencoder
 from .layers import check_sizes, mlp
 
@@ -189,6 +189,11 @@ class VariationalAutoencoder(nn.Module):
         if self.density_ratio is None:
             return torch.zeros((), dtype=torch.float64)
         n_samples = check_int(n_samples, "n_samples", min_value=2)
+        for name, value in (("mu", mu), ("log_variance", log_variance)):
+            if check_tensor(value, name, dim=2).shape[1] != self.latent_dim or len(value) == 0:
+                _fail(name, f"posterior rows of latent_dim={self.latent_dim} values", f"shape {tuple(value.shape)}")
+        if mu.shape != log_variance.shape:
+            _fail("log_variance", f"the shape of mu {tuple(mu.shape)}", f"shape {tuple(log_variance.shape)}")
         with torch.no_grad():
             mu, log_variance = mu.double().cpu(), log_variance.double().cpu()
             half = n_samples // 2

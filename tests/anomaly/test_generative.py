@@ -209,3 +209,11 @@ def test_detector_log_prior_normaliser():
         implicit.log_prior_normaliser(X, n_samples=1)
     with pytest.raises(ValueError, match="features"):
         implicit.log_prior_normaliser(X[:, :2])
+
+
+def test_mixture_prior_normaliser_checks_the_posteriors():
+    vae, generator = _one_latent_vae(), torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match="mu must be posterior rows of latent_dim=1"):
+        vae.mixture_prior_normaliser(torch.zeros(3, 2), torch.zeros(3, 2), generator)
+    with pytest.raises(ValueError, match="log_variance must be the shape of mu"):
+        vae.mixture_prior_normaliser(torch.zeros(3, 1), torch.zeros(2, 1), generator)
