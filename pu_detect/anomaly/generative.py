@@ -255,9 +255,10 @@ class VAEDetector(BaseDeepDetector):
         ``N(0, I)``, half from the mixture of the posteriors of the rows of
         ``X`` (pass the training rows, whose aggregated posterior ``T`` fits).
         The weights can still have heavy tails in many latent dimensions (40 on
-        binarised MNIST: one call's estimate spread by about 1 nat), so pool
-        calls with different ``random_state``, as the log of the mean of their
-        ``exp``; the log of a mean estimates ``log Z`` low in expectation.
+        binarised MNIST: one call's estimate spread by about 1 nat), so raise
+        ``n_samples`` or pool calls with different ``random_state`` as the log
+        of the mean of their ``exp`` (the same thing); the log of a mean
+        estimates ``log Z`` low in expectation.
 
         Examples
         --------
