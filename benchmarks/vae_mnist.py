@@ -37,6 +37,7 @@ from sklearn.model_selection import train_test_split
 
 from pu_detect import VAEDetector
 from pu_detect.datasets import load_mnist
+from pu_detect.utils.files import atomic_write
 
 #: Calls of log_prior_normaliser pooled per model under --normalise.
 N_DRAWS = 20
@@ -88,7 +89,8 @@ def main():
                            test_nll_normalised=f"{test_nll.mean() + pooled:.3f}")
             if args.row_nll:
                 args.row_nll.mkdir(parents=True, exist_ok=True)
-                np.save(args.row_nll / f"seed{seed}_{prior}.npy", test_nll)
+                with atomic_write(args.row_nll / f"seed{seed}_{prior}.npy") as handle:
+                    np.save(handle, test_nll)
             append_row(args.out, row)
     if args.row_nll:
         print_paired_differences(args.row_nll)
