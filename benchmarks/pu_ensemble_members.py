@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from _paths import add_data_dir_argument, data_dir
 from _results import append_row, finished
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import PUAutoencoder, PUGradientBoosting
@@ -104,9 +104,7 @@ def member_aucs(split, seed, bag):
     scores = DetectorScores(seed % 2**32)
     features = np.column_stack([X, scores.fit_transform(X), out_of_fold])
     test_features = np.column_stack([X_test, scores.transform(X_test), np.mean(fold_tests, axis=0)])
-    trees = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_depth=3, min_samples_leaf=5,
-                                           l2_regularization=1.0, early_stopping=False, random_state=seed % 2**32)
-    trees.fit(features, y)
+    trees = clone(gb.classifier_).fit(features, y)  # the boosting's own settings, with one more column
     stack_train, stack_test = trees.predict_proba(features)[:, 1], trees.predict_proba(test_features)[:, 1]
     return dict(
         ae=auc(ae_test), gb=auc(gb_test), mean=auc(mean_of([ae.decision_scores_, gb.decision_scores_],
