@@ -28,7 +28,7 @@ DETECTOR_CONFIGS = {
 #: The model-selection estimators, with tiny candidates.
 SELECTION_CONFIGS = {
     "PUGradientBoosting": dict(max_iter=10, random_state=0),
-    "PUEnsemble": dict(random_state=0),  # members are set in SELECTION below
+    "PUEnsemble": dict(cv=2, random_state=0),  # members are set in SELECTION below
     "PUSearchCV": dict(cv=2, random_state=0),  # candidates are set in SELECTION below
 }
 #: Constructor arguments of each neural classifier for the common checks.
