@@ -86,8 +86,7 @@ def member_aucs(split, seed, bag):
         return _mean_percentile([np.sort(s) for s in train_scores], test_scores)
 
     autoencoders = [autoencoder(seed + 1000 * i).fit(X, y) for i in range(bag)]
-    boosting = PUGradientBoosting(random_state=seed).fit(X, y)
-    ae, gb = autoencoders[0], boosting
+    ae, gb = autoencoders[0], PUGradientBoosting(random_state=seed).fit(X, y)
     ae_test, gb_test = ae.decision_function(X_test), gb.decision_function(X_test)
     bag_train = mean_of([m.decision_scores_ for m in autoencoders], [m.decision_scores_ for m in autoencoders])
     bag_tests = [m.decision_function(X_test) for m in autoencoders]
