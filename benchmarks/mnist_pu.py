@@ -66,7 +66,8 @@ MODELS = {
     "PUAutoencoder (lr_milestones)": lambda random_state, **network: PUAutoencoder(
         random_state=random_state, **DECAY, **network),
     "PUEnsemble (lr_milestones)": ensemble((PUAutoencoder, DECAY)),
-    # PUEnsemble as shipped: the decayed PU autoencoder and the boosting, with the folds.
+    # PUEnsemble as shipped: the decayed PU autoencoder and the boosting, with the folds (its rows in
+    # results/mnist_pu_ensemble.csv chose by a t-test on the folds; results/mnist_pu_stacked.csv has the stacked weights).
     "PUEnsemble (cv=3, lr_milestones)": ensemble((PUAutoencoder, DECAY), cv=3),
 }
 #: Pixels are in [0, 1]: the VAEs use the Bernoulli decoder.

@@ -34,21 +34,25 @@ from sklearn.metrics import roc_auc_score
 
 from pu_detect import PUAutoencoder, PUGradientBoosting
 from pu_detect.anomaly.boosting import DetectorScores
-from pu_detect.anomaly.selection import _mean_percentile, _stratified_folds
+from pu_detect.anomaly.selection import _mean_percentile, _percentile, _stratified_folds
 from pu_detect.bench import find_datasets
 from pu_detect.datasets import load_npz, pu_split
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def protocol_parser(description):
+    """The arguments of a run over the tabular PU protocol at one labeled fraction."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_dir_argument(parser, "adbench")
     parser.add_argument("out")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--labeled-fraction", type=float, default=0.25)
     parser.add_argument("--max-rows", type=int, default=60000)
     parser.add_argument("--skip", nargs="*", default=[])
-    parser.add_argument("--bag", type=int, default=5)
-    args = parser.parse_args()
+    return parser
+
+
+def run_protocol(parser, args, measure):
+    """Append to ``args.out`` one row per (set, seed) not there yet: ``measure(split, seed)``'s columns."""
     torch.set_num_threads(1)
     warnings.simplefilter("ignore", UserWarning)
     datasets = find_datasets(data_dir(parser, args), args.max_rows)
@@ -61,9 +65,16 @@ def main():
             start = time.perf_counter()
             split = pu_split(*load_npz(path), labeled_fraction=args.labeled_fraction, random_state=seed)
             row = dict(dataset=name, seed=seed, labeled_fraction=args.labeled_fraction,
-                       n_labeled=int(split.y_pu.sum()), **member_aucs(split, seed, args.bag),
+                       n_labeled=int(split.y_pu.sum()), **measure(split, seed),
                        fit_seconds=f"{time.perf_counter() - start:.1f}")
             append_row(args.out, row)
+
+
+def main():
+    parser = protocol_parser(__doc__)
+    parser.add_argument("--bag", type=int, default=5)
+    args = parser.parse_args()
+    run_protocol(parser, args, lambda split, seed: member_aucs(split, seed, args.bag))
 
 
 def autoencoder(seed):
@@ -72,8 +83,7 @@ def autoencoder(seed):
 
 def percentile(model, scores):
     """``scores`` as percentiles of ``model``'s training scores (PUEnsemble's rank normalisation)."""
-    reference = np.sort(model.decision_scores_)
-    return _mean_percentile([reference, reference], [scores, scores])
+    return _percentile(np.sort(model.decision_scores_), scores)
 
 
 def member_aucs(split, seed, bag):

@@ -12,14 +12,16 @@ subset of the candidates (``test_A+B``), so that selection rules and ensembles c
 whole collection afterwards.
 
 With ``--estimator PUEnsemble``, fits ``PUEnsemble(cv=CV)`` instead and writes the PU ROC AUC on every
-fold and the test ROC AUC of its mean (``cv_mean``, ``test_mean``) and of each member alone, and the
-member its default rule selected (``selected``). Resumable: runs already in OUT.csv are skipped.
+fold and the test ROC AUC of its equally weighted mean (``cv_mean``, ``test_mean``) and of each member
+alone, its stacked weights (``weights``) and its own test ROC AUC (``test_stacked``). Resumable: runs
+already in OUT.csv are skipped.
 
 ``--rules BENCH.csv`` fits nothing: from the ``--estimator PUEnsemble`` rows of OUT.csv it prints, per
 rule for choosing between the mean and a member from the fold AUCs, the mean test ROC AUC and its paired
 difference from the model ``--against`` (default XGBOD) in BENCH.csv (``pu-detect bench`` rows at the same
-splits and labeled fraction): the default t-test at several levels, the best fold mean, each fixed choice,
-and the best of the three on each run's test set, a bound no rule from the folds can pass.
+splits and labeled fraction): the one-sided paired t-test over the folds at several levels (at 0.05,
+PUEnsemble's rule before its stacked weights, ``significant_winner``), the best fold mean, each fixed
+choice, and the best of the three on each run's test set, a bound no rule from the folds can pass.
 """
 
 import argparse
@@ -33,10 +35,11 @@ import numpy as np
 import torch
 from _paths import add_data_dir_argument, data_dir
 from _results import append_row, finished
+from scipy.stats import t as student_t
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import PUEnsemble, PUSearchCV
-from pu_detect.anomaly.selection import _mean_percentile, _significant_winner
+from pu_detect.anomaly.selection import _mean_percentile
 from pu_detect.bench import find_datasets
 from pu_detect.datasets import load_npz, pu_split
 
@@ -107,7 +110,8 @@ def ensemble_row(split, seed, cv):
     ensemble = PUEnsemble(cv=cv, random_state=seed).fit(split.X_train, split.y_pu)
     results = ensemble.cv_results_
     folds = sorted(k for k in results if k.startswith("split"))
-    row = dict(selected="mean" if ensemble.selected_ is None else ENSEMBLE[ensemble.selected_ + 1])
+    row = dict(weights=";".join(f"{w:.3f}" for w in ensemble.weights_),
+               test_stacked=f"{roc_auc_score(split.y_test, ensemble.decision_function(split.X_test)):.4f}")
     scores = [m.decision_function(split.X_test) for m in ensemble.estimators_]
     scores.insert(0, _mean_percentile(ensemble._reference_, scores))
     for i, name in enumerate(ENSEMBLE):
@@ -116,10 +120,21 @@ def ensemble_row(split, seed, cv):
     return row
 
 
+def significant_winner(scores, alpha):
+    """Row 0 of ``scores`` (the mean, then the members; columns: folds) unless another row beats it by a
+    one-sided paired t-test over the folds at level ``alpha``; then the one that beats it most on the mean
+    (PUEnsemble's rule at 0.05 before its stacked weights)."""
+    differences = scores[1:] - scores[0]
+    means = differences.mean(axis=1)
+    errors = differences.std(axis=1, ddof=1) / np.sqrt(scores.shape[1])
+    significant = (means > 0) & (means > student_t.ppf(1 - alpha, scores.shape[1] - 1) * errors)
+    return int(np.argmax(np.where(significant, means, -np.inf))) + 1 if significant.any() else 0
+
+
 #: Rules choosing 0 (the mean) or a member (1, 2) from the fold AUCs (rows: mean, members; columns: folds);
 #: without folds (a single labeled anomaly) the mean, as ``PUEnsemble`` does.
-FOLD_RULES = {f"t-test at {alpha:g}" + (" (the default)" if alpha == 0.05 else ""):
-              functools.partial(_significant_winner, alpha=alpha) for alpha in (0.025, 0.05, 0.1, 0.2)}
+FOLD_RULES = {f"t-test at {alpha:g}" + (" (the former default)" if alpha == 0.05 else ""):
+              functools.partial(significant_winner, alpha=alpha) for alpha in (0.025, 0.05, 0.1, 0.2)}
 FOLD_RULES["best fold mean"] = lambda scores: int(np.argmax(scores.mean(axis=1)))
 #: Fixed choices, whatever the folds say.
 FIXED = {"always the mean": 0, "always PUAutoencoder": 1, "always PUGradientBoosting": 2}

@@ -8,8 +8,9 @@
 * ``prior``: estimating the anomaly fraction of the unlabeled data;
 * ``boosting``: ``PUGradientBoosting`` (gradient boosting on the PU labels,
   with unsupervised detectors' scores as features, as XGBOD);
-* ``selection``: ``PUEnsemble`` (the mean of complementary detectors'
-  rank-normalised scores) and ``PUSearchCV`` (choosing the detector per
+* ``selection``: ``PUEnsemble`` (a weighted mean of complementary
+  detectors' rank-normalised scores, the weights stacked on their
+  out-of-fold scores) and ``PUSearchCV`` (choosing the detector per
   dataset by PU cross-validation).
 """
 

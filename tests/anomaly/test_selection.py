@@ -1,10 +1,11 @@
-"""PUSearchCV picks the better detector without clean labels; PUEnsemble averages; PUGradientBoosting separates."""
+"""PUSearchCV picks the better detector without clean labels; PUEnsemble stacks; PUGradientBoosting separates."""
 
 import re
 import warnings
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 from sklearn.pipeline import Pipeline
@@ -13,7 +14,7 @@ from sklearn.preprocessing import MinMaxScaler
 from helpers import TINY, make_contaminated
 from pu_detect import Autoencoder, PUAutoencoder, PUEnsemble, PUGradientBoosting, PUSearchCV
 from pu_detect.anomaly.boosting import NEIGHBOURS, DetectorScores
-from pu_detect.anomaly.selection import _mean_percentile, _significant_winner
+from pu_detect.anomaly.selection import _mean_percentile, _stacked_weights
 
 
 def test_the_better_candidate_is_chosen_and_refitted():
@@ -182,45 +183,53 @@ class _Column:
         return np.asarray(X, dtype=np.float64)[:, self.column]
 
 
-def test_ensemble_switches_to_a_member_only_when_the_folds_say_so_clearly():
+def test_ensemble_weights_move_to_the_member_that_separates_out_of_fold():
     rng = np.random.default_rng(0)
     # column 0 separates the anomalies (shifted by 4), column 1 is noise
     X_unlabeled = np.vstack([rng.normal(size=(500, 2)), rng.normal(size=(30, 2)) + [4.0, 0.0]])
     X_anom = rng.normal(size=(30, 2)) + [4.0, 0.0]
     X_test = np.vstack([rng.normal(size=(200, 2)), rng.normal(size=(20, 2)) + [4.0, 0.0]])
+    y_test = np.r_[np.zeros(200), np.ones(20)]
     noise, separating = _Column(1), _Column(0)
-    switched = PUEnsemble([noise, separating], cv=5, random_state=0).fit(X_unlabeled, X_anom)
-    assert list(switched.cv_results_["estimator"]) == ["mean", "_Column", "_Column"]
-    folds = np.array([switched.cv_results_[f"split{j}_test_score"] for j in range(5)]).T
+    stacked = PUEnsemble([noise, separating], cv=5, random_state=0).fit(X_unlabeled, X_anom)
+    assert list(stacked.cv_results_["estimator"]) == ["mean", "_Column", "_Column"]
+    folds = np.array([stacked.cv_results_[f"split{j}_test_score"] for j in range(5)]).T
     assert np.all(folds[2] > folds[0]) and np.all(folds[1] < 0.7)  # the separating column wins every fold
-    assert switched.selected_ == 1
-    np.testing.assert_allclose(switched.decision_function(X_test), X_test[:, 0], rtol=1e-6)  # X is read as float32
-    np.testing.assert_allclose(switched.decision_scores_, np.concatenate([X_unlabeled, X_anom])[:, 0], rtol=1e-6)
-    averaged = PUEnsemble([noise, separating], cv=None).fit(X_unlabeled, X_anom)  # no folds: the mean
-    assert averaged.selected_ is None and "split0_test_score" not in averaged.cv_results_
-    strict = PUEnsemble([noise, separating], cv=3, switch_alpha=1e-9, random_state=0).fit(X_unlabeled, X_anom)
-    assert strict.selected_ is None
-    np.testing.assert_array_equal(strict.decision_function(X_test), averaged.decision_function(X_test))
-    one_label = PUEnsemble([noise, separating], cv=3).fit(X_unlabeled, X_anom[:1])  # no folds possible: the mean
-    assert one_label.selected_ is None and "split0_test_score" not in one_label.cv_results_
-    for name, bad, expected in (("cv", 1, "an integer >= 2"), ("cv", 2.5, "an integer >= 2"),
-                                ("switch_alpha", 1.0, "a real number in (0.0, 1.0)")):
-        with pytest.raises(ValueError, match=re.escape(f"{name} must be {expected}; got {bad!r}")):
-            PUEnsemble([noise, separating], **{name: bad}).fit(X_unlabeled, X_anom)
+    assert stacked.weights_[1] > 0.8 and stacked.weights_.sum() == pytest.approx(1.0)
+    as_read = X_test.astype(np.float32)  # as the ensemble reads X
+    percentiles = [_mean_percentile([np.sort(m.decision_scores_)] * 2, [m.decision_function(as_read)] * 2)
+                   for m in stacked.estimators_]
+    np.testing.assert_allclose(stacked.decision_function(X_test), np.dot(stacked.weights_, percentiles))
+    averaged = PUEnsemble([noise, separating], cv=None).fit(X_unlabeled, X_anom)  # no folds: equal weights
+    np.testing.assert_array_equal(averaged.weights_, [0.5, 0.5])
+    assert "split0_test_score" not in averaged.cv_results_
+    assert (roc_auc_score(y_test, stacked.decision_function(X_test))
+            > roc_auc_score(y_test, averaged.decision_function(X_test)) + 0.02)
+    one_label = PUEnsemble([noise, separating], cv=3).fit(X_unlabeled, X_anom[:1])  # no folds possible
+    np.testing.assert_array_equal(one_label.weights_, [0.5, 0.5])
+    assert "split0_test_score" not in one_label.cv_results_
+    for bad in (1, 2.5):
+        with pytest.raises(ValueError, match=re.escape(f"cv must be an integer >= 2; got {bad!r}")):
+            PUEnsemble([noise, separating], cv=bad).fit(X_unlabeled, X_anom)
 
 
-def test_significant_winner_by_hand():
-    scores = np.array([[0.8, 0.8, 0.8],
-                       [0.9, 0.85, 0.95],  # differences 0.1, 0.05, 0.15: mean 0.1, SD 0.05, SE 0.0289, t = 3.46
-                       [0.7, 0.9, 0.9]])  # differences -0.1, 0.1, 0.1: mean 0.0333, SE 0.0667, t = 0.5
-    # one-sided Student t quantiles with 2 degrees of freedom: 2.920 at 0.05, 6.965 at 0.01, 0.617 at 0.3
-    assert _significant_winner(scores, 0.05) == 1  # 3.46 > 2.920
-    assert _significant_winner(scores, 0.01) == 0  # 3.46 < 6.965
-    assert _significant_winner(scores[[0, 2]], 0.45) == 1  # t quantile 0.1421 < 0.5
-    assert _significant_winner(scores[[0, 2]], 0.3) == 0  # 0.617 > 0.5
-    assert _significant_winner(scores[[1, 0]], 0.99) == 0  # a loser never replaces the mean
-    two_folds = np.array([[0.3253, 0.3494], [0.4337, 0.3855]])  # t = 2.0 with 1 degree of freedom: 6.314 at 0.05
-    assert _significant_winner(two_folds, 0.05) == 0
+def test_stacked_weights_by_hand():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(40, dtype=int), np.ones(10, dtype=int)]
+    informative = np.where(y == 1, 0.8, 0.3) + rng.uniform(-0.2, 0.2, size=50)
+    noise = rng.uniform(size=50)
+    # a member scoring the labeled rows low gets a negative coefficient: it is dropped, the other refitted
+    np.testing.assert_array_equal(_stacked_weights(np.column_stack([informative, 1 - informative]), y), [1, 0])
+    # two identical members: equal coefficients
+    np.testing.assert_allclose(_stacked_weights(np.column_stack([informative, informative]), y), [0.5, 0.5])
+    # no member with a positive coefficient: equal weights
+    np.testing.assert_array_equal(_stacked_weights(np.column_stack([1 - informative, 1 - informative]), y),
+                                  [0.5, 0.5])
+    # otherwise the logistic regression's coefficients (L2, C = 1), scaled to sum to one
+    both = np.column_stack([informative, informative ** 2 + 0.1 * noise])
+    coefficients = LogisticRegression().fit(both, y).coef_[0]
+    assert (coefficients > 0).all()
+    np.testing.assert_allclose(_stacked_weights(both, y), coefficients / coefficients.sum())
 
 
 def test_mean_percentile_by_hand():
