@@ -15,9 +15,10 @@ gets an out-of-fold percentile from each member. A test row's score is ``(1 - w)
   one-sided paired t-test over the folds at 0.05 switches: ``selected``), recomputed here from the same fits;
 - ``grid``: the ``w`` of 0, 0.25, 0.5, 0.75, 1 whose out-of-fold combination has the highest mean PU ROC AUC over
   the folds (ties: the one nearest 0.5);
-- ``logistic``: a logistic regression (sklearn's default L2, ``C=1``) of the PU labels on the two out-of-fold
-  percentiles; its coefficients, floored at 0, normalised to sum to 1 (both 0: ``w = 0.5``). This is what
-  ``PUEnsemble()`` scores now (its refit without a member of negative coefficient gives the same weights).
+- ``logistic``: the weights ``PUEnsemble()`` fits now (``_stacked_weights``): a logistic regression (sklearn's
+  default L2, ``C=1``) of the PU labels on the two out-of-fold percentiles, refitted without a member of negative
+  coefficient, its coefficients normalised to sum to 1 (none positive: ``w = 0.5``). The stored rows were made with
+  the coefficients floored at 0 instead of refitted, which for two members gives the same weights.
 
 With a single labeled anomaly there are no folds and every rule gives the mean. Writes the test ROC AUC of each,
 of the mean and of each member, and the two weights. Resumable: runs already in OUT.csv are skipped.
@@ -26,11 +27,10 @@ of the mean and of each member, and the two weights. Resumable: runs already in 
 import numpy as np
 from pu_ensemble_members import autoencoder, percentile, protocol_parser, run_protocol
 from pu_selection import significant_winner
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from pu_detect import PUGradientBoosting
-from pu_detect.anomaly.selection import _stratified_folds
+from pu_detect.anomaly.selection import _stacked_weights, _stratified_folds
 from pu_detect.metrics import pu_roc_auc
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -54,12 +54,6 @@ def grid_weight(out_of_fold, y, folds):
     return min((abs(w - 0.5), w) for w, m in zip(WEIGHTS, means) if m >= best - 1e-12)[1]
 
 
-def logistic_weight(out_of_fold, y, seed):
-    """The boosting's share of a logistic regression's coefficients on the two percentiles, floored at 0."""
-    coefficients = LogisticRegression(random_state=seed).fit(out_of_fold, y).coef_[0].clip(min=0)
-    return 0.5 if coefficients.sum() == 0 else float(coefficients[1] / coefficients.sum())
-
-
 def weighted_aucs(split, seed):
     X, y, X_test = split.X_train, split.y_pu.astype(int), split.X_test
     folds = _stratified_folds(3, y, seed)
@@ -70,11 +64,11 @@ def weighted_aucs(split, seed):
         out_of_fold[held] = np.column_stack([percentile(m, s) for m, s in zip(fold, raw)])
         fold_aucs.append([pu_roc_auc(y[held], s) for s in (out_of_fold[held].mean(axis=1), *raw)])
     full = [m.fit(X, y) for m in members(seed)]
-    test = np.column_stack([percentile(m, m.decision_function(X_test)) for m in full])
     raw = [m.decision_function(X_test) for m in full]
+    test = np.column_stack([percentile(m, s) for m, s in zip(full, raw)])
     winner = significant_winner(np.array(fold_aucs).T, 0.05) if folds else 0
     w_grid = grid_weight(out_of_fold, y, folds) if folds else 0.5
-    w_logistic = logistic_weight(out_of_fold, y, seed) if folds else 0.5
+    w_logistic = float(_stacked_weights(out_of_fold, y)[1]) if folds else 0.5
 
     def auc(scores):
         return f"{roc_auc_score(split.y_test, scores):.4f}"
